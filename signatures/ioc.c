@@ -829,7 +829,7 @@ static int load_list(sw_ioc_db *db, const sw_ioc_config *c, const sw_ioc_list_co
     int lsev = lc->severity >= 1 && lc->severity <= 3 ? lc->severity : c->default_severity;
     bool csv = lc->format == SW_IOC_FMT_CSV ||
                (lc->format == SW_IOC_FMT_AUTO && ends_with(lc->path, ".csv"));
-    csv_cols cols;
+    csv_cols cols = {-1, -1, -1, -1, -1};
     bool have_header = false;
     uint64_t seen = 0;
     char *line = NULL;

@@ -685,6 +685,25 @@ static void test_aaaa_and_config(void **st)
     free(m);
 }
 
+static void test_config_load(void **st)
+{
+    (void)st;
+    char err[256];
+    sw_dns_config c;
+    sw_dns_config_defaults(&c);
+    sw_cfg_node *root = sw_cfg_load_string("dns:\n  eve:\n    grouped: no\n", err, sizeof err);
+    assert_non_null(root);
+    assert_int_equal(sw_dns_config_load(root, &c, err, sizeof err), 0);
+    assert_true(c.log_detailed);
+    assert_false(c.log_grouped);
+    sw_cfg_free(root);
+    root = sw_cfg_load_string("dns:\n  eve:\n    detailed: maybe\n", err, sizeof err);
+    assert_non_null(root);
+    assert_int_equal(sw_dns_config_load(root, &c, err, sizeof err), -1);
+    assert_non_null(strstr(err, "dns.eve.detailed"));
+    sw_cfg_free(root);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -704,6 +723,7 @@ int main(void)
         cmocka_unit_test(test_rrtype_names),
         cmocka_unit_test(test_eve_matches_suricata_verify),
         cmocka_unit_test(test_aaaa_and_config),
+        cmocka_unit_test(test_config_load),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

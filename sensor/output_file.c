@@ -1,0 +1,271 @@
+#define _GNU_SOURCE /* memrchr, POLLRDHUP */
+/* Regular-file EVE output: whole lines only (a batch is written with
+ * O_APPEND, a short write is cut back to the last newline), reopen on
+ * SIGHUP, rotation by size and/or time with gzip in a background thread,
+ * and a disk-full state that is counted and cleared on recovery. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "sensor/output.h"
+
+#define ZQ_MAX 16
+
+struct sw_ofile {
+    sw_output_config c;
+    char path[PATH_MAX];
+    int fd;
+    uint64_t bytes, opened_us;
+    uint64_t *ctr;
+    bool disk_full;
+
+    pthread_t zt;
+    bool zt_started, zstop;
+    pthread_mutex_t zmu;
+    pthread_cond_t zcv;
+    char zq[ZQ_MAX][PATH_MAX + 80];
+    int zn;
+};
+
+static uint64_t now_wall_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+static int open_fd(sw_ofile *f)
+{
+    f->fd = open(f->path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+    if (f->fd < 0)
+        return -1;
+    struct stat st;
+    f->bytes = fstat(f->fd, &st) == 0 ? (uint64_t)st.st_size : 0;
+    f->opened_us = now_wall_us();
+    return 0;
+}
+
+/* gzip src to src.gz (via a temporary name so a half-written .gz is never
+ * mistaken for a finished one), then remove src. */
+static void gzip_file(const char *src)
+{
+    char tmp[PATH_MAX + 16], dst[PATH_MAX + 8];
+    snprintf(tmp, sizeof(tmp), "%s.gz.tmp", src);
+    snprintf(dst, sizeof(dst), "%s.gz", src);
+    int in = open(src, O_RDONLY | O_CLOEXEC);
+    if (in < 0)
+        return;
+    gzFile z = gzopen(tmp, "wb6");
+    bool ok = z != NULL;
+    char buf[65536];
+    while (ok) {
+        ssize_t r = read(in, buf, sizeof(buf));
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r < 0)
+            ok = false;
+        if (r <= 0)
+            break;
+        if (gzwrite(z, buf, (unsigned)r) != (int)r)
+            ok = false;
+    }
+    close(in);
+    if (z && gzclose(z) != Z_OK)
+        ok = false;
+    if (ok && rename(tmp, dst) == 0)
+        unlink(src);
+    else
+        unlink(tmp); /* keep the uncompressed file rather than lose it */
+}
+
+static void *zthread(void *arg)
+{
+    sw_ofile *f = arg;
+    pthread_mutex_lock(&f->zmu);
+    for (;;) {
+        while (!f->zn && !f->zstop)
+            pthread_cond_wait(&f->zcv, &f->zmu);
+        if (!f->zn && f->zstop)
+            break;
+        char p[PATH_MAX + 80];
+        memcpy(p, f->zq[0], sizeof(p));
+        memmove(f->zq[0], f->zq[1], (size_t)(f->zn - 1) * sizeof(f->zq[0]));
+        f->zn--;
+        pthread_mutex_unlock(&f->zmu);
+        gzip_file(p);
+        pthread_mutex_lock(&f->zmu);
+    }
+    pthread_mutex_unlock(&f->zmu);
+    return NULL;
+}
+
+sw_ofile *sw_ofile_open(const sw_output_config *c, const char *logdir, uint64_t *ctr,
+                        char *err, size_t errlen)
+{
+    sw_ofile *f = calloc(1, sizeof(*f));
+    if (!f) {
+        snprintf(err, errlen, "output %s: out of memory", c->name);
+        return NULL;
+    }
+    f->c = *c;
+    f->ctr = ctr;
+    f->fd = -1;
+    if (c->filename[0] == '/' || !logdir)
+        snprintf(f->path, sizeof(f->path), "%s", c->filename);
+    else
+        snprintf(f->path, sizeof(f->path), "%s/%s", logdir, c->filename);
+    if (open_fd(f) != 0) {
+        snprintf(err, errlen, "output %s: %s: %s", c->name, f->path, strerror(errno));
+        free(f);
+        return NULL;
+    }
+    pthread_mutex_init(&f->zmu, NULL);
+    pthread_cond_init(&f->zcv, NULL);
+    if (c->rotate_compress && (c->rotate_size || c->rotate_interval_us)) {
+        if (pthread_create(&f->zt, NULL, zthread, f) == 0)
+            f->zt_started = true;
+    }
+    return f;
+}
+
+static void set_disk_full(sw_ofile *f, bool full)
+{
+    if (full == f->disk_full)
+        return;
+    f->disk_full = full;
+    SW_CTR_SET(f->ctr, SW_OCTR_DISK_FULL, full ? 1 : 0);
+    if (!full)
+        SW_OCTR_ADD(f->ctr, SW_OCTR_RECOVERIES, 1);
+}
+
+static uint64_t lines_in(const char *b, size_t n)
+{
+    uint64_t k = 0;
+    for (const char *e = b + n; b < e && (b = memchr(b, '\n', (size_t)(e - b))); b++)
+        k++;
+    return k;
+}
+
+void sw_ofile_write(sw_ofile *f, const char *buf, size_t len)
+{
+    if (f->fd < 0 && open_fd(f) != 0) {
+        SW_OCTR_ADD(f->ctr, SW_OCTR_WRITE_ERRORS, lines_in(buf, len));
+        set_disk_full(f, true);
+        return;
+    }
+    size_t done = 0;
+    while (done < len) {
+        ssize_t w = write(f->fd, buf + done, len - done);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w > 0) {
+            done += (size_t)w;
+            continue;
+        }
+        /* Disk full or I/O error: cut the file back to the last whole line
+         * this batch wrote, count the rest, and carry on. */
+        const char *nl = done ? memrchr(buf, '\n', done) : NULL;
+        size_t keep = nl ? (size_t)(nl - buf) + 1 : 0;
+        struct stat st;
+        if (keep < done && fstat(f->fd, &st) == 0 && (uint64_t)st.st_size >= done - keep)
+            if (ftruncate(f->fd, st.st_size - (off_t)(done - keep)) != 0) {
+                /* could not trim: finish the fragment later is impossible;
+                 * a newline at least keeps the next line parseable */
+            }
+        SW_OCTR_ADD(f->ctr, SW_OCTR_SENT, lines_in(buf, keep));
+        SW_OCTR_ADD(f->ctr, SW_OCTR_WRITE_ERRORS, lines_in(buf + keep, len - keep));
+        f->bytes += keep;
+        set_disk_full(f, true);
+        return;
+    }
+    f->bytes += len;
+    SW_OCTR_ADD(f->ctr, SW_OCTR_SENT, lines_in(buf, len));
+    set_disk_full(f, false);
+}
+
+bool sw_ofile_rotate_due(const sw_output_config *c, uint64_t bytes, uint64_t opened_us,
+                         uint64_t now_us)
+{
+    if (c->rotate_size && bytes >= c->rotate_size)
+        return true;
+    if (c->rotate_interval_us && bytes > 0 && now_us >= opened_us + c->rotate_interval_us)
+        return true;
+    return false;
+}
+
+static void rotate(sw_ofile *f, uint64_t now_us)
+{
+    char dst[PATH_MAX + 64], stamp[32];
+    time_t t = (time_t)(now_us / 1000000u);
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(stamp, sizeof(stamp), "%Y%m%dT%H%M%SZ", &tm);
+    struct stat st;
+    for (int k = 0;; k++) {
+        if (k == 0)
+            snprintf(dst, sizeof(dst), "%s.%s", f->path, stamp);
+        else
+            snprintf(dst, sizeof(dst), "%s.%s.%d", f->path, stamp, k);
+        char gz[PATH_MAX + 72];
+        snprintf(gz, sizeof(gz), "%s.gz", dst);
+        if (stat(dst, &st) != 0 && stat(gz, &st) != 0)
+            break;
+        if (k > 1000)
+            return;
+    }
+    if (rename(f->path, dst) != 0)
+        return;
+    close(f->fd);
+    f->fd = -1;
+    open_fd(f);
+    f->opened_us = now_us;
+    SW_OCTR_ADD(f->ctr, SW_OCTR_ROTATIONS, 1);
+    if (!f->zt_started)
+        return;
+    pthread_mutex_lock(&f->zmu);
+    if (f->zn < ZQ_MAX) {
+        snprintf(f->zq[f->zn++], sizeof(f->zq[0]), "%s", dst);
+        pthread_cond_signal(&f->zcv);
+    }
+    pthread_mutex_unlock(&f->zmu);
+}
+
+void sw_ofile_tick(sw_ofile *f, uint64_t now_us)
+{
+    if (f->fd >= 0 && sw_ofile_rotate_due(&f->c, f->bytes, f->opened_us, now_us))
+        rotate(f, now_us);
+}
+
+void sw_ofile_reopen(sw_ofile *f)
+{
+    if (f->fd >= 0)
+        close(f->fd);
+    f->fd = -1;
+    open_fd(f);
+}
+
+void sw_ofile_close(sw_ofile *f)
+{
+    if (!f)
+        return;
+    if (f->fd >= 0)
+        close(f->fd);
+    if (f->zt_started) {
+        pthread_mutex_lock(&f->zmu);
+        f->zstop = true;
+        pthread_cond_signal(&f->zcv);
+        pthread_mutex_unlock(&f->zmu);
+        pthread_join(f->zt, NULL);
+    }
+    pthread_mutex_destroy(&f->zmu);
+    pthread_cond_destroy(&f->zcv);
+    free(f);
+}

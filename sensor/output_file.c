@@ -154,7 +154,9 @@ static uint64_t lines_in(const char *b, size_t n)
     return k;
 }
 
-void sw_ofile_write(sw_ofile *f, const char *buf, size_t len)
+static void rotate(sw_ofile *f, uint64_t now_us);
+
+static void write_chunk(sw_ofile *f, const char *buf, size_t len)
 {
     if (f->fd < 0 && open_fd(f) != 0) {
         SW_OCTR_ADD(f->ctr, SW_OCTR_WRITE_ERRORS, lines_in(buf, len));
@@ -236,6 +238,29 @@ static void rotate(sw_ofile *f, uint64_t now_us)
         pthread_cond_signal(&f->zcv);
     }
     pthread_mutex_unlock(&f->zmu);
+}
+
+/* Size rotation cuts inside a batch (on a line end) so files stay near
+ * rotate_size however large the batches are. */
+void sw_ofile_write(sw_ofile *f, const char *buf, size_t len)
+{
+    while (len) {
+        size_t n = len;
+        if (f->c.rotate_size) {
+            if (f->fd >= 0 && f->bytes >= f->c.rotate_size)
+                rotate(f, now_wall_us());
+            uint64_t room = f->bytes < f->c.rotate_size ? f->c.rotate_size - f->bytes : 0;
+            if (room < len) {
+                const char *nl = room ? memrchr(buf, '\n', (size_t)room) : NULL;
+                if (!nl)
+                    nl = memchr(buf, '\n', len); /* at least one line per file */
+                n = nl ? (size_t)(nl - buf) + 1 : len;
+            }
+        }
+        write_chunk(f, buf, n);
+        buf += n;
+        len -= n;
+    }
 }
 
 void sw_ofile_tick(sw_ofile *f, uint64_t now_us)

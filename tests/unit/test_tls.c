@@ -146,9 +146,9 @@ static void load_stream(const char *name, int which, stream *out)
                 continue;
             uint16_t et = (uint16_t)(pkt[12] << 8 | pkt[13]);
             off = 14;
-            if (et == 0x8100 && n >= 18) {
-                et = (uint16_t)(pkt[16] << 8 | pkt[17]);
-                off = 18;
+            while ((et == 0x8100 || et == 0x88a8) && n >= off + 4) { /* (Q-in-Q) VLAN */
+                et = (uint16_t)(pkt[off + 2] << 8 | pkt[off + 3]);
+                off += 4;
             }
             if (et != 0x0800 && et != 0x86dd)
                 continue;

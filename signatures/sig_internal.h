@@ -1,0 +1,68 @@
+/* Engine and per-thread structures shared by sig_compile.c and sig_match.c. */
+#ifndef SW_SIG_INTERNAL_H
+#define SW_SIG_INTERNAL_H
+
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <hs.h>
+#include <pcre2.h>
+#include <pthread.h>
+
+#include "signatures/rule.h"
+#include "signatures/sig_engine.h"
+
+typedef struct sw_sig_bufdb {
+    hs_database_t *db; /* NULL: no prefilter rule on this buffer */
+    uint32_t n_pat;
+    uint32_t *pat_start; /* n_pat + 1 offsets into rule_ids */
+    uint32_t *rule_ids;
+    bool dotprefix; /* scan the buffer with a '.' in front */
+} sw_sig_bufdb;
+
+typedef struct sw_thr_entry {
+    uint32_t sid, gid;
+    uint8_t family, track, used;
+    uint8_t a[16], b[16];
+    uint32_t count;
+    uint64_t first_us;
+} sw_thr_entry;
+
+struct sw_sig_engine {
+    uint64_t gen;
+    sw_rule **rules;
+    uint32_t n_rules;
+    sw_sig_bufdb db[SW_BUF_COUNT];
+    uint32_t *always; /* rules without a usable fast pattern */
+    uint32_t n_always;
+    sw_classes *classes;
+    char **files;
+    size_t n_files;
+    uint32_t pcre_match_limit;
+    uint32_t recursion_limit;
+    pthread_mutex_t thr_lock;
+    sw_thr_entry *thr;
+    uint32_t thr_cap;
+    uint64_t ctr[SW_SIGE_COUNT];
+};
+
+struct sw_sig_thread {
+    uint64_t gen;
+    hs_scratch_t *scratch;
+    uint32_t *stamp; /* per rule: last cur_stamp it was queued in */
+    uint32_t *cand;
+    uint32_t cap_rules;
+    uint32_t cur_stamp;
+    uint32_t n_cand;
+    const sw_sig_bufdb *scan_db; /* during a scan callback */
+    pcre2_match_data *md;
+    pcre2_match_context *mctx;
+    pcre2_jit_stack *jit;
+    uint8_t *dotbuf;
+    size_t dotcap;
+    uint32_t budget;
+    uint64_t ctr[SW_SIGC_COUNT];
+};
+
+/* Threshold decision for a rule that matched: true = alert. */
+bool sw_sig_threshold_check(const sw_sig_engine *e, const sw_rule *r, const sw_detect_input *in);
+
+#endif

@@ -1,0 +1,643 @@
+/* Rule evaluation: Hyperscan prefilter, then every option of each candidate.
+ *
+ * Byte options of one buffer are inspected as Suricata's
+ * DetectEngineContentInspection does: a chain of relative options is tried
+ * from each match of its anchor in turn (backtracking), but only when the
+ * next option is relative to it; a step budget bounds the work on hostile
+ * input. Nothing here allocates. */
+#define _GNU_SOURCE
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "signatures/sig_internal.h"
+
+/* ---- searching ---- */
+
+static const uint8_t *find_nocase(const uint8_t *h, size_t hl, const uint8_t *n, size_t nl)
+{
+    if (nl == 0 || nl > hl)
+        return NULL;
+    uint8_t f0 = n[0] | 0x20, f1 = (uint8_t)(n[0] & ~0x20);
+    bool alpha = (f0 >= 'a' && f0 <= 'z');
+    for (size_t i = 0; i + nl <= hl; i++) {
+        uint8_t c = h[i];
+        if (alpha ? (c != f0 && c != f1) : c != n[0])
+            continue;
+        size_t k = 1;
+        for (; k < nl; k++) {
+            uint8_t a = h[i + k], b = n[k];
+            if (a == b)
+                continue;
+            if (a >= 'A' && a <= 'Z')
+                a |= 0x20;
+            if (b >= 'A' && b <= 'Z')
+                b |= 0x20;
+            if (a != b)
+                break;
+        }
+        if (k == nl)
+            return h + i;
+    }
+    return NULL;
+}
+
+static bool eq_at(const uint8_t *h, const sw_content *c)
+{
+    if (!(c->flags & SW_CF_NOCASE))
+        return memcmp(h, c->pat, c->len) == 0;
+    return find_nocase(h, c->len, c->pat, c->len) != NULL;
+}
+
+/* Finds c in buf[start, end); returns the position or -1. */
+static int64_t search(const uint8_t *buf, uint32_t start, uint32_t end, const sw_content *c)
+{
+    if (end < start || end - start < c->len)
+        return -1;
+    if (c->flags & SW_CF_ENDSWITH) {
+        /* only an occurrence that ends at the buffer end counts */
+        uint32_t pos = end - c->len;
+        return eq_at(buf + pos, c) ? (int64_t)pos : -1;
+    }
+    const uint8_t *p = (c->flags & SW_CF_NOCASE)
+                           ? find_nocase(buf + start, end - start, c->pat, c->len)
+                           : memmem(buf + start, end - start, c->pat, c->len);
+    return p ? p - buf : -1;
+}
+
+/* ---- byte_test / byte_jump value extraction ---- */
+
+static bool extract(const sw_byteop *b, const uint8_t *p, uint32_t avail, uint64_t *out)
+{
+    uint64_t v = 0;
+    if (b->flags & SW_BT_STRING) {
+        int nd = 0;
+        uint32_t nb = (b->flags & SW_BT_TO_END) ? (avail < 20 ? avail : 20) : b->nbytes;
+        for (uint32_t i = 0; i < nb; i++) {
+            int d;
+            uint8_t ch = p[i];
+            if (ch >= '0' && ch <= '9')
+                d = ch - '0';
+            else if (b->base == 16 && ch >= 'a' && ch <= 'f')
+                d = ch - 'a' + 10;
+            else if (b->base == 16 && ch >= 'A' && ch <= 'F')
+                d = ch - 'A' + 10;
+            else
+                break;
+            if (d >= b->base)
+                break;
+            v = v * b->base + (uint64_t)d;
+            nd++;
+        }
+        if (nd == 0)
+            return false;
+    } else if (b->flags & SW_BT_LITTLE) {
+        for (int i = b->nbytes - 1; i >= 0; i--)
+            v = v << 8 | p[i];
+    } else {
+        for (uint8_t i = 0; i < b->nbytes; i++)
+            v = v << 8 | p[i];
+    }
+    if (b->flags & SW_BT_BITMASK) {
+        v &= b->bitmask;
+        uint64_t m = b->bitmask;
+        while (m && !(m & 1)) {
+            m >>= 1;
+            v >>= 1;
+        }
+    }
+    *out = v;
+    return true;
+}
+
+static bool byte_test_cmp(const sw_byteop *b, uint64_t v)
+{
+    bool r;
+    switch (b->op) {
+    case '<': r = v < b->value; break;
+    case '>': r = v > b->value; break;
+    case '=': r = v == b->value; break;
+    case '&': r = (v & b->value) != 0; break;
+    case '^': r = (v ^ b->value) != 0; break;
+    case 'l': r = v <= b->value; break;
+    case 'g': r = v >= b->value; break;
+    default: r = false;
+    }
+    return (b->flags & SW_BT_NOT) ? !r : r;
+}
+
+/* ---- content inspection ---- */
+
+typedef struct insp {
+    sw_sig_thread *t;
+    const sw_sm *const *list;
+    int n;
+    const uint8_t *buf;
+    uint32_t len;
+} insp;
+
+/* 1 match, 0 no match, -1 give up (budget or engine error). */
+static int inspect(insp *x, int i, uint32_t prev)
+{
+    if (i == x->n)
+        return 1;
+    if (x->t->budget == 0) {
+        SW_CTR_INC(x->t->ctr, SW_SIGC_RECURSION_LIMIT);
+        return -1;
+    }
+    x->t->budget--;
+    const sw_sm *sm = x->list[i];
+    const uint8_t *buf = x->buf;
+    uint32_t len = x->len;
+    switch (sm->type) {
+    case SW_SM_CONTENT: {
+        const sw_content *c = &sm->u.c;
+        int64_t start, end = len;
+        if (c->flags & (SW_CF_DISTANCE | SW_CF_WITHIN)) {
+            start = prev;
+            int64_t dist = (c->flags & SW_CF_DISTANCE) ? c->distance : 0;
+            start += dist;
+            if (start < 0)
+                start = 0;
+            if (c->flags & SW_CF_WITHIN) {
+                int64_t w = (int64_t)prev + dist + c->within;
+                if (w < end)
+                    end = w;
+            }
+        } else {
+            start = (c->flags & SW_CF_OFFSET) ? c->offset : 0;
+            if (c->flags & SW_CF_DEPTH) {
+                int64_t d = start + c->depth;
+                if (d < end)
+                    end = d;
+            }
+            if (c->flags & SW_CF_STARTSWITH) {
+                start = 0;
+                if ((int64_t)c->len < end)
+                    end = c->len;
+            }
+        }
+        if (c->flags & SW_CF_ENDSWITH && end < (int64_t)len) {
+            /* the window must reach the end of the buffer */
+            if (c->flags & SW_CF_NEGATED)
+                return inspect(x, i + 1, prev);
+            return 0;
+        }
+        for (;;) {
+            if (start > end || end < 0) {
+                if (c->flags & SW_CF_NEGATED)
+                    return inspect(x, i + 1, prev);
+                return 0;
+            }
+            int64_t pos = search(buf, (uint32_t)start, (uint32_t)end, c);
+            if (c->flags & SW_CF_NEGATED)
+                return pos >= 0 ? 0 : inspect(x, i + 1, prev);
+            if (pos < 0)
+                return 0;
+            int r = inspect(x, i + 1, (uint32_t)pos + c->len);
+            if (r != 0 || !sm->relative_next)
+                return r;
+            start = pos + 1;
+        }
+    }
+    case SW_SM_PCRE: {
+        const sw_pcre *p = &sm->u.p;
+        uint32_t start = (p->flags & SW_PCRE_RELATIVE) ? prev : 0;
+        for (;;) {
+            if (start > len)
+                return (p->flags & SW_PCRE_NEGATED) ? inspect(x, i + 1, prev) : 0;
+            int rc = pcre2_match(p->code, buf, len, start, 0, x->t->md, x->t->mctx);
+            if (rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_DEPTHLIMIT ||
+                rc == PCRE2_ERROR_JIT_STACKLIMIT) {
+                SW_CTR_INC(x->t->ctr, SW_SIGC_PCRE_LIMIT);
+                return 0;
+            }
+            bool m = rc >= 0;
+            if (p->flags & SW_PCRE_NEGATED)
+                return m ? 0 : inspect(x, i + 1, prev);
+            if (!m)
+                return 0;
+            PCRE2_SIZE *ov = pcre2_get_ovector_pointer(x->t->md);
+            uint32_t s0 = (uint32_t)ov[0], e0 = (uint32_t)ov[1];
+            int r = inspect(x, i + 1, e0);
+            if (r != 0 || !sm->relative_next)
+                return r;
+            start = s0 + 1;
+        }
+    }
+    case SW_SM_BYTE_TEST:
+    case SW_SM_BYTE_JUMP: {
+        const sw_byteop *b = &sm->u.b;
+        int64_t pos = ((b->flags & SW_BT_RELATIVE) ? (int64_t)prev : 0) + b->offset;
+        if (pos < 0 || pos + b->nbytes > (int64_t)len || ((b->flags & SW_BT_TO_END) && pos >= (int64_t)len))
+            return 0;
+        uint64_t v;
+        if (!extract(b, buf + pos, len - (uint32_t)pos, &v))
+            return 0;
+        if (sm->type == SW_SM_BYTE_TEST)
+            return byte_test_cmp(b, v) ? inspect(x, i + 1, prev) : 0;
+        if (v > 0xffffffffu)
+            return 0;
+        v *= b->multiplier;
+        if ((b->flags & SW_BT_ALIGN) && (v % 4))
+            v += 4 - (v % 4);
+        int64_t np;
+        if (b->flags & SW_BT_FROM_BEGIN)
+            np = (int64_t)v;
+        else if (b->flags & SW_BT_FROM_END)
+            np = (int64_t)len + (int64_t)v;
+        else
+            np = pos + b->nbytes + (int64_t)v;
+        np += b->post_offset;
+        if (np < 0 || np > (int64_t)len)
+            return 0;
+        return inspect(x, i + 1, (uint32_t)np);
+    }
+    case SW_SM_ISDATAAT: {
+        const sw_isdataat *d = &sm->u.d;
+        uint64_t at = (d->relative ? (uint64_t)prev : 0) + d->n;
+        bool has = at < len;
+        if (d->negated)
+            has = !has;
+        return has ? inspect(x, i + 1, prev) : 0;
+    }
+    case SW_SM_BSIZE:
+        return sw_u32cmp_eval(&sm->u.len, len) ? inspect(x, i + 1, prev) : 0;
+    }
+    return 0;
+}
+
+/* ---- header, flow, flowbits ---- */
+
+static bool fb_isset(const sw_sig_flow *fs, uint32_t id)
+{
+    if (!fs)
+        return false;
+    for (uint8_t i = 0; i < fs->n; i++)
+        if (fs->bits[i] == id)
+            return true;
+    return false;
+}
+
+static void fb_set(sw_sig_thread *t, sw_sig_flow *fs, uint32_t id)
+{
+    if (!fs || fb_isset(fs, id))
+        return;
+    if (fs->n >= SW_SIG_FLOW_BITS) {
+        SW_CTR_INC(t->ctr, SW_SIGC_FLOWBITS_FULL);
+        return;
+    }
+    fs->bits[fs->n++] = id;
+}
+
+static void fb_unset(sw_sig_flow *fs, uint32_t id)
+{
+    if (!fs)
+        return;
+    for (uint8_t i = 0; i < fs->n; i++) {
+        if (fs->bits[i] == id) {
+            fs->bits[i] = fs->bits[--fs->n];
+            return;
+        }
+    }
+}
+
+static bool flowbits_ok(const sw_rule *r, const sw_sig_flow *fs)
+{
+    for (int i = 0; i < r->n_flowbits; i++) {
+        const sw_flowbit *fb = &r->flowbits[i];
+        if (fb->cmd != SW_FB_ISSET && fb->cmd != SW_FB_ISNOTSET)
+            continue;
+        bool want = fb->cmd == SW_FB_ISSET;
+        /* isset a|b: any set; isset a&b: all set; isnotset a|b: any unset;
+         * isnotset a&b: all unset */
+        bool any = false, all = true;
+        for (int k = 0; k < fb->n; k++) {
+            bool hit = fb_isset(fs, fb->ids[k]) == want;
+            any |= hit;
+            all &= hit;
+        }
+        if (!(fb->and_names ? all : any))
+            return false;
+    }
+    return true;
+}
+
+static void flowbits_apply(sw_sig_thread *t, const sw_rule *r, sw_sig_flow *fs)
+{
+    for (int i = 0; i < r->n_flowbits; i++) {
+        const sw_flowbit *fb = &r->flowbits[i];
+        for (int k = 0; k < fb->n; k++) {
+            switch (fb->cmd) {
+            case SW_FB_SET: fb_set(t, fs, fb->ids[k]); break;
+            case SW_FB_UNSET: fb_unset(fs, fb->ids[k]); break;
+            case SW_FB_TOGGLE:
+                if (fb_isset(fs, fb->ids[k]))
+                    fb_unset(fs, fb->ids[k]);
+                else
+                    fb_set(t, fs, fb->ids[k]);
+                break;
+            default: break;
+            }
+        }
+    }
+}
+
+static bool header_ok(const sw_rule *r, const sw_detect_input *in)
+{
+    if (!r->proto_any) {
+        if (in->proto != r->proto &&
+            !(r->proto == IPPROTO_ICMP && in->proto == IPPROTO_ICMPV6))
+            return false;
+    }
+    if (r->app_proto && in->app_proto != r->app_proto)
+        return false;
+    bool has_ports = in->proto == IPPROTO_TCP || in->proto == IPPROTO_UDP || in->proto == IPPROTO_SCTP;
+    if (!has_ports && (!r->sp.any || !r->dp.any))
+        return false;
+    int fam = in->ip_version;
+    if (sw_addr_match(&r->src, fam, in->src_ip) && sw_addr_match(&r->dst, fam, in->dst_ip) &&
+        (!has_ports || (sw_port_match(&r->sp, in->src_port) && sw_port_match(&r->dp, in->dst_port))))
+        return true;
+    if (r->bidir && sw_addr_match(&r->src, fam, in->dst_ip) && sw_addr_match(&r->dst, fam, in->src_ip) &&
+        (!has_ports || (sw_port_match(&r->sp, in->dst_port) && sw_port_match(&r->dp, in->src_port))))
+        return true;
+    return false;
+}
+
+static bool flow_ok(const sw_rule *r, const sw_detect_input *in)
+{
+    uint8_t f = r->flow;
+    if (!f)
+        return true;
+    if ((f & SW_FLOW_TO_SERVER) && !(in->has_flow && in->to_server))
+        return false;
+    if ((f & SW_FLOW_TO_CLIENT) && !(in->has_flow && !in->to_server))
+        return false;
+    if ((f & SW_FLOW_ESTABLISHED) && !(in->has_flow && in->established))
+        return false;
+    if ((f & SW_FLOW_NOT_ESTABLISHED) && in->has_flow && in->established)
+        return false;
+    if ((f & SW_FLOW_ONLY_STREAM) && !in->is_stream)
+        return false;
+    if ((f & SW_FLOW_NO_STREAM) && in->is_stream)
+        return false;
+    return true;
+}
+
+/* The buffer as the rule sees it: with dotprefix, "." + buffer. */
+static bool get_buf(sw_sig_thread *t, const sw_rule *r, const sw_detect_input *in, int b,
+                    const uint8_t **p, uint32_t *len)
+{
+    if (!in->buf[b].ptr)
+        return false;
+    *p = in->buf[b].ptr;
+    *len = in->buf[b].len;
+    if (sw_rule_dotprefix(r, b)) {
+        if ((size_t)*len + 1 > t->dotcap)
+            return false; /* sw_sig_match sized dotbuf for the largest such buffer */
+        t->dotbuf[0] = '.';
+        memcpy(t->dotbuf + 1, *p, *len);
+        *p = t->dotbuf;
+        *len += 1;
+    }
+    return true;
+}
+
+static bool rule_match(const sw_sig_engine *e, sw_sig_thread *t, const sw_rule *r,
+                       const sw_detect_input *in, const sw_sig_flow *fs)
+{
+    if (!header_ok(r, in) || !flow_ok(r, in))
+        return false;
+    if (r->has_dsize && (in->is_stream || !sw_u32cmp_eval(&r->dsize, in->dsize)))
+        return false;
+    if (r->n_flowbits && !flowbits_ok(r, fs))
+        return false;
+    for (int b = 0; b < SW_BUF_COUNT; b++) {
+        if (!sw_rule_uses_buf(r, b))
+            continue;
+        const uint8_t *p;
+        uint32_t len;
+        if (!get_buf(t, r, in, b, &p, &len))
+            return false;
+        const sw_sm *list[SW_RULE_MAX_SM];
+        int n = 0;
+        for (int i = 0; i < r->n_sm; i++)
+            if (r->sm[i].buf == b)
+                list[n++] = &r->sm[i];
+        insp x = {t, list, n, p, len};
+        t->budget = e->recursion_limit;
+        if (inspect(&x, 0, 0) != 1)
+            return false;
+    }
+    return true;
+}
+
+/* ---- thresholds (packet time) ---- */
+
+static uint64_t thr_hash(const sw_thr_entry *k)
+{
+    uint64_t h = 1469598103934665603ull;
+    const uint8_t *p = (const uint8_t *)k;
+    size_t n = offsetof(sw_thr_entry, count);
+    for (size_t i = 0; i < n; i++) {
+        h ^= p[i];
+        h *= 1099511628211ull;
+    }
+    return h;
+}
+
+#define THR_PROBE 32
+
+bool sw_sig_threshold_check(const sw_sig_engine *e, const sw_rule *r, const sw_detect_input *in)
+{
+    const sw_threshold *th = &r->threshold;
+    sw_thr_entry key;
+    memset(&key, 0, sizeof(key));
+    key.sid = r->sid;
+    key.gid = r->gid;
+    key.track = th->track;
+    key.used = 1;
+    size_t alen = in->ip_version == 6 ? 16 : 4;
+    key.family = (uint8_t)in->ip_version;
+    if ((th->track == SW_TRACK_SRC || th->track == SW_TRACK_BOTH) && in->src_ip)
+        memcpy(key.a, in->src_ip, alen);
+    if (th->track == SW_TRACK_DST && in->dst_ip)
+        memcpy(key.a, in->dst_ip, alen);
+    if (th->track == SW_TRACK_BOTH && in->dst_ip)
+        memcpy(key.b, in->dst_ip, alen);
+    if (th->track == SW_TRACK_RULE)
+        key.family = 0;
+    uint64_t window = (uint64_t)th->seconds * 1000000u;
+    sw_sig_engine *me = (sw_sig_engine *)e; /* the table is the engine's one mutable part */
+    pthread_mutex_lock(&me->thr_lock);
+    uint64_t h = thr_hash(&key);
+    sw_thr_entry *slot = NULL, *free_slot = NULL;
+    for (uint32_t k = 0; k < THR_PROBE && k < me->thr_cap; k++) {
+        sw_thr_entry *x = &me->thr[(h + k) % me->thr_cap];
+        if (!x->used) {
+            if (!free_slot)
+                free_slot = x;
+            continue;
+        }
+        if (memcmp(x, &key, offsetof(sw_thr_entry, count)) == 0) {
+            slot = x;
+            break;
+        }
+        /* an entry whose window has passed holds no state worth keeping;
+         * 24 h past covers every window ET uses */
+        if (!free_slot && in->ts_us > x->first_us + 86400ull * 1000000u)
+            free_slot = x;
+    }
+    bool alert;
+    bool fresh = !slot || in->ts_us < slot->first_us || in->ts_us - slot->first_us >= window;
+    if (fresh) {
+        if (!slot) {
+            if (!free_slot) {
+                SW_CTR_INC(me->ctr, SW_SIGE_THRESH_FULL);
+                pthread_mutex_unlock(&me->thr_lock);
+                return th->type != SW_THR_DETECTION_FILTER; /* fail open, as Suricata at memcap */
+            }
+            if (!free_slot->used)
+                SW_CTR_ADD(me->ctr, SW_SIGE_THRESH_ENTRIES, 1);
+            slot = free_slot;
+            memcpy(slot, &key, sizeof(key));
+        }
+        slot->first_us = in->ts_us;
+        slot->count = 1;
+        switch (th->type) {
+        case SW_THR_LIMIT: alert = true; break;
+        case SW_THR_THRESHOLD:
+            alert = th->count == 1;
+            if (alert)
+                slot->count = 0;
+            break;
+        case SW_THR_BOTH: alert = th->count == 1; break;
+        default: alert = 1 > th->count; break; /* detection_filter */
+        }
+    } else {
+        slot->count++;
+        switch (th->type) {
+        case SW_THR_LIMIT: alert = slot->count <= th->count; break;
+        case SW_THR_THRESHOLD:
+            alert = slot->count >= th->count;
+            if (alert)
+                slot->count = 0;
+            break;
+        case SW_THR_BOTH: alert = slot->count == th->count; break;
+        default: alert = slot->count > th->count; break;
+        }
+    }
+    pthread_mutex_unlock(&me->thr_lock);
+    return alert;
+}
+
+/* ---- prefilter ---- */
+
+static int on_hit(unsigned int id, unsigned long long from, unsigned long long to,
+                  unsigned int flags, void *ctx)
+{
+    (void)from;
+    (void)to;
+    (void)flags;
+    sw_sig_thread *t = ctx;
+    const sw_sig_bufdb *d = t->scan_db;
+    if (id >= d->n_pat)
+        return 0;
+    for (uint32_t j = d->pat_start[id]; j < d->pat_start[id + 1]; j++) {
+        uint32_t r = d->rule_ids[j];
+        if (t->stamp[r] != t->cur_stamp) {
+            t->stamp[r] = t->cur_stamp;
+            t->cand[t->n_cand++] = r;
+        }
+    }
+    return 0;
+}
+
+static int u32_cmp(const void *a, const void *b)
+{
+    uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+int sw_sig_match(const sw_sig_engine *e, sw_sig_thread *t, const sw_detect_input *in,
+                 sw_sig_flow *fs, sw_sig_alert *alerts, int max_alerts)
+{
+    if (!e || !t || !in || e->n_rules == 0)
+        return 0;
+    if (t->gen != e->gen && sw_sig_thread_sync(t, e) < 0)
+        return 0;
+    /* dotprefix copies need len+1 bytes; grow only when a larger buffer
+     * than ever before shows up (rare: names and hosts are short) */
+    for (int b = 0; b < SW_BUF_COUNT; b++) {
+        if (e->db[b].dotprefix && in->buf[b].ptr && (size_t)in->buf[b].len + 1 > t->dotcap) {
+            size_t nc = (size_t)in->buf[b].len + 1 < 512 ? 512 : (size_t)in->buf[b].len + 1;
+            uint8_t *p = realloc(t->dotbuf, nc);
+            if (p) {
+                t->dotbuf = p;
+                t->dotcap = nc;
+            }
+        }
+    }
+    if (++t->cur_stamp == 0) {
+        memset(t->stamp, 0, t->cap_rules * sizeof(uint32_t));
+        t->cur_stamp = 1;
+    }
+    t->n_cand = 0;
+    for (int b = 0; b < SW_BUF_COUNT; b++) {
+        const sw_sig_bufdb *d = &e->db[b];
+        if (!d->db || !in->buf[b].ptr)
+            continue;
+        const uint8_t *p = in->buf[b].ptr;
+        uint32_t len = in->buf[b].len;
+        if (d->dotprefix && t->dotcap >= (size_t)len + 1) {
+            t->dotbuf[0] = '.';
+            memcpy(t->dotbuf + 1, p, len);
+            p = t->dotbuf;
+            len++;
+        }
+        t->scan_db = d;
+        if (hs_scan(d->db, (const char *)p, len, 0, t->scratch, on_hit, t) != HS_SUCCESS)
+            SW_CTR_INC(t->ctr, SW_SIGC_HS_ERROR);
+    }
+    SW_CTR_ADD(t->ctr, SW_SIGC_PREFILTER_HITS, t->n_cand);
+    for (uint32_t i = 0; i < e->n_always; i++) {
+        uint32_t r = e->always[i];
+        if (t->stamp[r] != t->cur_stamp) {
+            t->stamp[r] = t->cur_stamp;
+            t->cand[t->n_cand++] = r;
+        }
+    }
+    qsort(t->cand, t->n_cand, sizeof(uint32_t), u32_cmp);
+    SW_CTR_ADD(t->ctr, SW_SIGC_RULES_CHECKED, t->n_cand);
+    int n = 0;
+    for (uint32_t i = 0; i < t->n_cand; i++) {
+        const sw_rule *r = e->rules[t->cand[i]];
+        if (!rule_match(e, t, r, in, fs))
+            continue;
+        if (r->n_flowbits)
+            flowbits_apply(t, r, fs);
+        if (r->noalert)
+            continue;
+        if (r->threshold.type != SW_THR_NONE && !sw_sig_threshold_check(e, r, in)) {
+            SW_CTR_INC(t->ctr, SW_SIGC_SUPPRESSED);
+            continue;
+        }
+        if (n >= max_alerts) {
+            SW_CTR_INC(t->ctr, SW_SIGC_ALERT_OVERFLOW);
+            continue;
+        }
+        sw_sig_alert *a = &alerts[n++];
+        a->gid = r->gid;
+        a->sid = r->sid;
+        a->rev = r->rev;
+        a->msg = r->msg;
+        a->category = r->category ? r->category : "";
+        a->severity = r->priority;
+        a->action = (sw_sig_action)r->action;
+        a->target = r->target;
+        a->rule = r;
+        SW_CTR_INC(t->ctr, SW_SIGC_ALERT);
+    }
+    return n;
+}

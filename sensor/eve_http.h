@@ -1,0 +1,20 @@
+/* EVE serialisers for the "http" and "fileinfo" objects, with Suricata's
+ * field names (schema properties.http / properties.fileinfo). Each writes
+ * its own object into an event the caller has open. */
+#ifndef SW_EVE_HTTP_H
+#define SW_EVE_HTTP_H
+
+#include "decoders/http.h"
+#include "sensor/files.h"
+#include "sensor/json.h"
+
+/* "http": {hostname, http_port, url, http_user_agent, xff, http_content_type,
+ * http_refer, http_method, protocol, status|status_string, redirect, length} */
+void sw_eve_http(sw_json *j, const sw_http_tx *tx);
+
+/* "fileinfo": {filename, magic, gaps, state, md5, sha1 (CLOSED only),
+ * sha256, stored, size, tx_id}. The content-type mismatch and the kind have
+ * no place in Suricata's fileinfo; they stay in sw_file for alerts. */
+void sw_eve_fileinfo(sw_json *j, const sw_file *f);
+
+#endif

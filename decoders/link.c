@@ -80,12 +80,16 @@ sw_dec_result sw_dec_null(sw_dec_state *st, const uint8_t *b, uint32_t len, bool
 sw_dec_result sw_dec_raw(sw_dec_state *st, const uint8_t *b, uint32_t len, int only_version)
 {
     sw_dec_count(st, SW_DEC_CTR_RAW);
+    /* LINKTYPE_IPV4 / LINKTYPE_IPV6 promise the version: the IP decoder
+     * checks it (wrong_ip_version). */
+    if (only_version == 4)
+        return sw_dec_ipv4(st, b, len);
+    if (only_version == 6)
+        return sw_dec_ipv6(st, b, len);
     /* Suricata checks the IPv4 minimum before looking at the version. */
     if (len < 20)
         return sw_dec_invalid(st, SW_EV_IPV4_PKT_TOO_SMALL);
     int v = b[0] >> 4;
-    if (only_version != 0 && v != only_version)
-        return sw_dec_invalid(st, SW_EV_IPRAW_INVALID_IP_VERSION);
     if (v == 4)
         return sw_dec_ipv4(st, b, len);
     if (v == 6)

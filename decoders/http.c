@@ -43,7 +43,9 @@ typedef struct dir_state {
     uint64_t line_len; /* bytes of the current line, copied or not */
     uint32_t nlines;
     uint8_t last; /* last byte seen while in D_HEADERS */
-    bool stop_copy;
+    bool stop_copy;  /* too many headers: keep scanning, copy nothing */
+    bool skip_line;  /* current line overflowed the buffer */
+    bool too_long_counted;
     bool first_line_lost;
     bool method_seen_sp; /* request: a space ended the method token */
     uint32_t method_len;
@@ -307,8 +309,6 @@ static size_t remove_dots(uint8_t *p, size_t n)
                 o--;
             if (o > 0)
                 o--; /* drop the separator before the popped segment */
-            while (o > 0 && p[o - 1] != '/')
-                o--;
             if (last || o == 0) {
                 if (o == 0 || p[o - 1] != '/')
                     p[o++] = '/';
@@ -1156,11 +1156,14 @@ static size_t feed_headers(sw_http_state *s, int dir, const uint8_t *p, size_t n
         }
     }
 
-    if (!d->stop_copy) {
+    if (!d->stop_copy && !d->skip_line) {
         if (d->hlen + seg > d->hcap) {
-            ctr(s, SW_HTTP_CTR_HEADER_TOO_LONG);
-            d->stop_copy = true;
-            d->hlen = d->line_start; /* drop the partial line */
+            /* Drop this line only: later short lines (Host) still fit. */
+            if (!d->too_long_counted)
+                ctr(s, SW_HTTP_CTR_HEADER_TOO_LONG);
+            d->too_long_counted = true;
+            d->skip_line = true;
+            d->hlen = d->line_start;
             if (d->nlines == 0)
                 d->first_line_lost = true;
         } else {
@@ -1177,6 +1180,10 @@ static size_t feed_headers(sw_http_state *s, int dir, const uint8_t *p, size_t n
     bool empty = d->line_len == 1 || (d->line_len == 2 && prev == '\r');
     uint32_t lineno = d->nlines++;
     d->line_len = 0;
+    if (d->skip_line) {
+        d->skip_line = false;
+        empty = false; /* the tail of a dropped line ends nothing */
+    }
     if (empty && lineno > 0) {
         if (dir == 0)
             request_headers_done(s, cb, user);

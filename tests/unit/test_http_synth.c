@@ -13,6 +13,7 @@
 #include <zlib.h>
 
 #include "decoders/http.h"
+#include "sensor/cfg.h"
 
 typedef struct out {
     int ntx, nreq, nhdr;
@@ -487,6 +488,89 @@ static void test_header_lookup(void **st)
     assert_string_equal(o.fname[0], "plain.exe");
 }
 
+static void test_config_load(void **st)
+{
+    (void)st;
+    char err[256];
+    sw_cfg_node *root = sw_cfg_load_string("app-layer:\n  http:\n    max-header-bytes: 8kb\n"
+                                           "    max-pipeline: 3\n    decompress: no\n"
+                                           "    decompress-max-output: 2mb\n",
+                                           err, sizeof(err));
+    assert_non_null(root);
+    sw_http_config c = defcfg();
+    assert_int_equal(sw_http_config_load(root, &c, err, sizeof(err)), 0);
+    assert_int_equal(c.max_header_bytes, 8192);
+    assert_int_equal(c.max_pipeline, 3);
+    assert_false(c.decompress);
+    assert_int_equal(c.decompress_max_output, 2u << 20);
+    assert_int_equal(c.max_headers, 100); /* default kept */
+    sw_cfg_free(root);
+    root = sw_cfg_load_string("app-layer:\n  http:\n    max-pipeline: 0\n", err, sizeof(err));
+    assert_non_null(root);
+    assert_int_equal(sw_http_config_load(root, &c, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "app-layer.http.max-pipeline"));
+    sw_cfg_free(root);
+    /* no config at all: defaults */
+    c = defcfg();
+    assert_int_equal(sw_http_config_load(NULL, &c, err, sizeof(err)), 0);
+    assert_int_equal(c.response_body_limit, 65536);
+}
+
+/* Deterministic mutation run: sanitizers must stay quiet and every
+ * started transaction must be reported exactly once. */
+static void test_mutations(void **st)
+{
+    (void)st;
+    static const char base[] =
+        "GET /a?b=c HTTP/1.1\r\nHost: x:81\r\nTransfer-Encoding: chunked\r\n\r\n"
+        "3\r\nabc\r\n0\r\n\r\n";
+    static const char resp[] =
+        "HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n"
+        "a\r\n\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03\r\n0\r\n\r\n"
+        "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.0 204 OK\r\n\r\n";
+    uint32_t rng = 12345;
+    sw_http_config c = defcfg();
+    c.max_pipeline = 3;
+    c.max_header_bytes = 300;
+    uint8_t buf[2][512];
+    for (int it = 0; it < 3000; it++) {
+        size_t n0 = sizeof(base) - 1, n1 = sizeof(resp) - 1;
+        memcpy(buf[0], base, n0);
+        memcpy(buf[1], resp, n1);
+        for (int k = 0; k < 4; k++) {
+            rng = rng * 1103515245u + 12345u;
+            int d = (rng >> 8) & 1;
+            size_t n = d ? n1 : n0;
+            buf[d][(rng >> 10) % n] = (uint8_t)(rng >> 20);
+        }
+        out o;
+        memset(&o, 0, sizeof(o));
+        sw_http_state *s = sw_http_new(&c, NULL);
+        size_t off[2] = {0, 0};
+        size_t len[2] = {n0, n1};
+        while (off[0] < len[0] || off[1] < len[1]) {
+            rng = rng * 1103515245u + 12345u;
+            int d = (rng >> 8) & 1;
+            if (off[d] >= len[d])
+                d ^= 1;
+            size_t k = 1 + (rng >> 12) % 17;
+            if (k > len[d] - off[d])
+                k = len[d] - off[d];
+            if (((rng >> 24) & 31) == 0)
+                sw_http_gap(s, d, k, 0, &cbs, &o);
+            else
+                sw_http_feed(s, d, buf[d] + off[d], k, 0, &cbs, &o);
+            off[d] += k;
+        }
+        sw_http_close(s, 0, &cbs, &o);
+        sw_http_free(s);
+        assert_true(o.ntx <= 4);
+        for (int i = 0; i < o.ntx && i < 8; i++)
+            assert_true(o.txid[i] < 4);
+        free(o.body);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -502,6 +586,8 @@ int main(void)
         cmocka_unit_test(test_pipeline_overflow),
         cmocka_unit_test(test_connect_tls_tunnel),
         cmocka_unit_test(test_header_lookup),
+        cmocka_unit_test(test_config_load),
+        cmocka_unit_test(test_mutations),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,56 @@
+/* Detection: everything that decides. The app layer describes traffic and
+ * calls these hooks; they run signatures, IoC lists, beacon tracking and
+ * the built-in detectors, and write alert events. */
+#ifndef SW_DETECT_H
+#define SW_DETECT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "decoders/dns.h"
+#include "decoders/http.h"
+#include "decoders/tls.h"
+#include "sensor/engine.h"
+#include "sensor/files.h"
+
+struct sw_detect_shared;
+struct sw_detect_worker;
+
+int sw_detect_shared_init(sw_engine *e, char *err, size_t errlen);
+void sw_detect_shared_fini(sw_engine *e);
+struct sw_detect_worker *sw_detect_worker_new(sw_worker *w, char *err, size_t errlen);
+void sw_detect_worker_free(struct sw_detect_worker *d);
+
+/* Packet payload (TCP, UDP, ICMP, or no flow at all when f is NULL). */
+void sw_detect_packet(sw_worker *w, sw_flow *f, const sw_packet *p, bool to_server);
+void sw_detect_flow_start(sw_worker *w, sw_flow *f, const sw_packet *p);
+void sw_detect_flow_end(sw_worker *w, sw_flow *f);
+void sw_detect_dns(sw_worker *w, sw_flow *f, const sw_dns_msg *m, bool response,
+                   uint64_t ts_us, uint64_t tx_id);
+void sw_detect_http_request(sw_worker *w, sw_flow *f, const sw_http_tx *tx);
+void sw_detect_http_response(sw_worker *w, sw_flow *f, const sw_http_tx *tx);
+void sw_detect_file(sw_worker *w, sw_flow *f, const sw_http_tx *tx, const sw_file *file,
+                    uint64_t ts_us);
+void sw_detect_tls(sw_worker *w, sw_flow *f, const sw_tls_state *s, uint64_t ts_us);
+
+/* Writes geoip context for an event about f (alerts and flow events). */
+void sw_detect_geoip(sw_worker *w, sw_json *j, const uint8_t *src, const uint8_t *dst,
+                     int family);
+
+size_t sw_detect_counter_groups(sw_worker *w, sw_ctr_group *out, size_t max);
+size_t sw_detect_shared_counter_groups(sw_engine *e, sw_ctr_group *out, size_t max);
+void sw_detect_reload(sw_engine *e);
+void sw_detect_housekeeping(sw_engine *e, uint64_t now_us);
+/* Sensor Health alert (no flow): stall, drops, interface, output loss. */
+void sw_detect_health_alert(sw_engine *e, sw_json *j, uint64_t ts_us, uint32_t sid,
+                            const char *msg);
+
+/* -T: prints the "rules:" and "ioc:" summary lines; non-zero = failure. */
+int sw_detect_test_summary(sw_engine *e, FILE *out);
+/* After the workers stopped: beacon observations still pending. */
+void sw_detect_flush(sw_engine *e, sw_worker *w);
+/* Path of a bundled data file (installed copy, else the source tree). */
+const char *sw_bundled_path(const char *rel, char *buf, size_t cap);
+
+#endif

@@ -621,6 +621,8 @@ static void tx_log(sw_http_state *s, slot *sl, const sw_http_callbacks *cb, void
     if (sl->logged)
         return;
     sl->logged = true;
+    if (!sl->tx.has_request && !sl->tx.has_response)
+        return; /* only a fragment of a start line: nothing to describe */
     ctr(s, SW_HTTP_CTR_TX);
     if (cb && cb->on_tx_complete)
         cb->on_tx_complete(user, &sl->tx);

@@ -206,7 +206,9 @@ static int inspect(insp *x, int i, uint32_t prev)
         for (;;) {
             if (start > len)
                 return (p->flags & SW_PCRE_NEGATED) ? inspect(x, i + 1, prev) : 0;
-            int rc = pcre2_match(p->code, buf, len, start, 0, x->t->md, x->t->mctx);
+            /* the subject starts at the relative offset so that '^' anchors
+             * there, as in Suricata */
+            int rc = pcre2_match(p->code, buf + start, len - start, 0, 0, x->t->md, x->t->mctx);
             if (rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_DEPTHLIMIT ||
                 rc == PCRE2_ERROR_JIT_STACKLIMIT) {
                 SW_CTR_INC(x->t->ctr, SW_SIGC_PCRE_LIMIT);
@@ -218,7 +220,7 @@ static int inspect(insp *x, int i, uint32_t prev)
             if (!m)
                 return 0;
             PCRE2_SIZE *ov = pcre2_get_ovector_pointer(x->t->md);
-            uint32_t s0 = (uint32_t)ov[0], e0 = (uint32_t)ov[1];
+            uint32_t s0 = start + (uint32_t)ov[0], e0 = start + (uint32_t)ov[1];
             int r = inspect(x, i + 1, e0);
             if (r != 0 || !sm->relative_next)
                 return r;
@@ -255,8 +257,9 @@ static int inspect(insp *x, int i, uint32_t prev)
     }
     case SW_SM_ISDATAAT: {
         const sw_isdataat *d = &sm->u.d;
-        uint64_t at = (d->relative ? (uint64_t)prev : 0) + d->n;
-        bool has = at < len;
+        /* as Suricata: relative N means N more bytes exist, absolute N
+         * means a byte exists at offset N */
+        bool has = d->relative ? (uint64_t)prev + d->n <= len : d->n < len;
         if (d->negated)
             has = !has;
         return has ? inspect(x, i + 1, prev) : 0;

@@ -56,8 +56,11 @@ static void count_kw(sw_sig_report *rep, const char *kw)
         }
     }
     if (rep->n_unsupported < SW_SIG_REPORT_MAX_KW) {
-        snprintf(rep->unsupported[rep->n_unsupported].keyword,
-                 sizeof(rep->unsupported[0].keyword), "%s", kw);
+        /* keywords are short; a longer one is cut, which is fine here */
+        size_t cap = sizeof(rep->unsupported[0].keyword);
+        size_t n = strnlen(kw, cap - 1);
+        memcpy(rep->unsupported[rep->n_unsupported].keyword, kw, n);
+        rep->unsupported[rep->n_unsupported].keyword[n] = '\0';
         rep->unsupported[rep->n_unsupported++].count = 1;
     }
 }

@@ -130,10 +130,33 @@ static void t_load_all(void **st)
     free(rep);
 }
 
+/* suricata-verify rule files the end-to-end tests will use */
+static void t_sv_rules(void **st)
+{
+    (void)st;
+    static const char *const names[] = {"dns/sv-dns-detect-query-02.test.rules",
+                                        "http/sv-alert-testmyids.test.rules",
+                                        "files/sv-bug-130.test.rules",
+                                        "tls/sv-tls-certs-alert.test.rules"};
+    static const uint32_t want[] = {2, 1, 3, 3};
+    for (size_t i = 0; i < 4; i++) {
+        char path[1200];
+        snprintf(path, sizeof(path), "%s/../../pcaps/%s", dir, names[i]);
+        const char *f[] = {path};
+        sw_sig_report rep;
+        sw_sig_engine *e = sw_sig_engine_build(NULL, f, 1, &rep);
+        assert_non_null(e);
+        assert_int_equal(rep.files_failed, 0);
+        assert_int_equal(rep.errors, 0);
+        assert_int_equal(rep.loaded, want[i]);
+        sw_sig_engine_free(e);
+    }
+}
+
 int main(void)
 {
     const char *src = getenv("SW_SOURCE_DIR");
     snprintf(dir, sizeof(dir), "%s/../shared/rules/et-open", src ? src : SW_SOURCE_DIR);
-    const struct CMUnitTest tests[] = {cmocka_unit_test(t_load_all)};
+    const struct CMUnitTest tests[] = {cmocka_unit_test(t_load_all), cmocka_unit_test(t_sv_rules)};
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

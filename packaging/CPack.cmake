@@ -20,13 +20,8 @@ set(SW_PKG_DIR ${CMAKE_CURRENT_LIST_DIR})
 set(SW_PKG_STAGE ${CMAKE_BINARY_DIR}/packaging)
 file(MAKE_DIRECTORY ${SW_PKG_STAGE})
 
-# Bundled rules: the repository's rules/ when it has one, else the ET Open
-# set shipped next to the repository.
-if(EXISTS ${CMAKE_SOURCE_DIR}/rules)
-  set(SW_RULES_SRC ${CMAKE_SOURCE_DIR}/rules CACHE PATH "Rules bundled in the package")
-else()
-  set(SW_RULES_SRC ${CMAKE_SOURCE_DIR}/../shared/rules/et-open CACHE PATH "Rules bundled in the package")
-endif()
+# Bundled rules: the project's own ruleset and classification.config.
+set(SW_RULES_SRC ${CMAKE_SOURCE_DIR}/signatures/rules CACHE PATH "Rules bundled in the package")
 
 # Default config: packaging/spanwatch.yaml when the lead has merged one,
 # otherwise every module's commented fragment in packaging/config.d, joined

@@ -180,7 +180,7 @@ int sw_detect_shared_init(sw_engine *e, char *err, size_t errlen)
     if (sw_sig_config_load(e->cfg_root, &d->sig_cfg, err, errlen) < 0)
         return -1;
     if (!d->sig_cfg.classification_file) {
-        sw_bundled_path("classification.config", d->classification,
+        sw_bundled_path("rules/classification.config", d->classification,
                         sizeof d->classification);
         if (is_file(d->classification))
             d->sig_cfg.classification_file = d->classification;
@@ -194,13 +194,11 @@ int sw_detect_shared_init(sw_engine *e, char *err, size_t errlen)
         return -1;
     }
     print_report(stderr, &d->report);
-    if (!e->test_mode || 1) {
-        d->sigs = sw_sig_manager_new(eng, (int)(e->cfg.workers ? e->cfg.workers : SW_MAX_WORKERS));
-        if (!d->sigs) {
-            sw_sig_engine_free(eng);
-            snprintf(err, errlen, "rules: out of memory");
-            return -1;
-        }
+    d->sigs = sw_sig_manager_new(eng, (int)(e->nworkers ? e->nworkers : 1));
+    if (!d->sigs) {
+        sw_sig_engine_free(eng);
+        snprintf(err, errlen, "rules: out of memory");
+        return -1;
     }
     sw_ioc_config_defaults(&d->ioc_cfg);
     if (sw_ioc_config_load(e->cfg_root, &d->ioc_cfg, err, errlen) < 0)
@@ -983,6 +981,18 @@ void sw_detect_tls(sw_worker *w, sw_flow *f, const sw_tls_state *s, uint64_t ts_
 }
 
 /* ---------- housekeeping, reload, counters ---------- */
+
+/* The worker holds no engine pointer across this point: an old ruleset it
+ * used may be freed once every worker passed here. */
+void sw_detect_quiescent(sw_worker *w)
+{
+    sw_sig_manager_quiescent(DS(w)->sigs, w->id);
+}
+
+void sw_detect_offline(sw_worker *w)
+{
+    sw_sig_manager_offline(DS(w)->sigs, w->id);
+}
 
 void sw_detect_housekeeping(sw_engine *e, uint64_t now_us)
 {

@@ -41,6 +41,9 @@ void sw_detect_geoip(sw_worker *w, sw_json *j, const uint8_t *src, const uint8_t
 size_t sw_detect_counter_groups(sw_worker *w, sw_ctr_group *out, size_t max);
 size_t sw_detect_shared_counter_groups(sw_engine *e, sw_ctr_group *out, size_t max);
 void sw_detect_reload(sw_engine *e);
+/* Worker between packets / going idle (ruleset reclamation). */
+void sw_detect_quiescent(sw_worker *w);
+void sw_detect_offline(sw_worker *w);
 void sw_detect_housekeeping(sw_engine *e, uint64_t now_us);
 /* Sensor Health alert (no flow): stall, drops, interface, output loss. */
 void sw_detect_health_alert(sw_engine *e, sw_json *j, uint64_t ts_us, uint32_t sid,

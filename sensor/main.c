@@ -280,6 +280,7 @@ static void dispatch(reader *r, const struct pcap_pkthdr *h, const uint8_t *data
         p.wirelen = h->len;
         p.linktype = linktype;
         sw_worker_packet(e->workers[0], &p);
+        sw_detect_quiescent(e->workers[0]);
     } else {
         /* The worker is chosen by the host pair so that a flow, its
          * fragments and both directions always meet on one thread. */

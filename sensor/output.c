@@ -51,6 +51,9 @@ typedef struct sw_out {
 
 struct sw_outputs {
     size_t n;
+    /* Several worker threads write; with more than one output every output
+     * must see the lines in the same order, so the fan-out is one step. */
+    pthread_mutex_t fan_mu;
     sw_out out[SW_OUTPUTS_MAX];
     const char *names[SW_OUTPUTS_MAX * SW_OCTR_N];
     char name_store[SW_OUTPUTS_MAX * SW_OCTR_N][80];
@@ -623,6 +626,7 @@ sw_outputs *sw_outputs_open(const sw_outputs_config *c, const char *logdir, char
         snprintf(err, errlen, "outputs: out of memory");
         return NULL;
     }
+    pthread_mutex_init(&os->fan_mu, NULL);
     for (size_t i = 0; i < c->n && i < SW_OUTPUTS_MAX; i++) {
         sw_out *o = &os->out[i];
         o->c = c->out[i];
@@ -661,6 +665,9 @@ void sw_outputs_write(sw_outputs *os, const char *line, size_t len)
 {
     if (!os || !len)
         return;
+    bool fan = os->n > 1;
+    if (fan)
+        pthread_mutex_lock(&os->fan_mu);
     for (size_t i = 0; i < os->n; i++) {
         sw_out *o = &os->out[i];
         pthread_mutex_lock(&o->mu);
@@ -688,6 +695,8 @@ void sw_outputs_write(sw_outputs *os, const char *line, size_t len)
         if (was_empty)
             pthread_cond_signal(&o->cv_work);
     }
+    if (fan)
+        pthread_mutex_unlock(&os->fan_mu);
 }
 
 void sw_outputs_flush(sw_outputs *os)

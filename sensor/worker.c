@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "sensor/app.h"
+#include "sensor/detect.h"
 #include "sensor/engine.h"
 #include "sensor/eve.h"
 
@@ -104,6 +105,14 @@ void sw_worker_packet(sw_worker *w, sw_packet *p)
     sw_app_packet(w, f, p, to_server, created);
 }
 
+/* One packet through the worker, then a quiescent point for the ruleset
+ * swap. */
+static void worker_packet_q(sw_worker *w, sw_packet *p)
+{
+    sw_worker_packet(w, p);
+    sw_detect_quiescent(w);
+}
+
 void sw_worker_flush(sw_worker *w)
 {
     sw_flow_flush(w->flows);
@@ -129,11 +138,20 @@ static void *worker_main(void *arg)
     sw_worker *w = arg;
     sw_packet p;
     unsigned spins = 0;
+    bool offline = false;
     for (;;) {
         sw_rec *r = sw_ring_peek(&w->ring);
         if (!r) {
+            if (spins == 128) {
+                sw_detect_offline(w); /* idle: do not hold up reclamation */
+                offline = true;
+            }
             backoff(&spins);
             continue;
+        }
+        if (offline) {
+            sw_detect_quiescent(w); /* back online before touching rules */
+            offline = false;
         }
         spins = 0;
         if (r->type == SW_REC_STOP) {
@@ -149,7 +167,9 @@ static void *worker_main(void *arg)
             p.caplen = r->caplen;
             p.wirelen = r->wirelen;
             p.linktype = r->linktype;
-            sw_worker_packet(w, &p);
+            worker_packet_q(w, &p);
+        } else {
+            sw_detect_quiescent(w);
         }
         sw_ring_release(&w->ring, r);
     }

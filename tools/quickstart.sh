@@ -10,7 +10,11 @@ cmake --build build -j"$(nproc)" --target spanwatch >/dev/null
 out="${1:-$top/build/quickstart}"
 mkdir -p "$out"
 rm -f "$out/eve.json"
-caps=(test-pcaps/quickstart/*.pcap*)
+# A web attack scan, a Heartbleed attempt, a DNS tunnel, an executable
+# download and ordinary TLS: a little of everything the sensor reports.
+caps=(test-pcaps/ndpi-WebattackRCE.pcap test-pcaps/zeek-heartbleed.pcap
+      test-pcaps/sv-dns-bug-1158-iodine.pcap test-pcaps/ndpi-exe_download.pcap
+      test-pcaps/zeek-tls1.2.pcap)
 args=()
 for c in "${caps[@]}"; do args+=(-r "$c"); done
 ./build/spanwatch "${args[@]}" -l "$out"

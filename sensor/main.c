@@ -2,6 +2,8 @@
  * command line and README.md for configuration. */
 #include <errno.h>
 #include <getopt.h>
+#include <grp.h>
+#include <pwd.h>
 #include <pthread.h>
 #include <sched.h>
 #include <signal.h>
@@ -88,6 +90,12 @@ typedef struct reader {
     bool live;
     pthread_t reload_thr;
     volatile int reloading;
+    /* replay progress on a terminal */
+    bool progress;
+    uint64_t prog_next_us, prog_start_us, prog_last_pkts, prog_last_us;
+    double prog_rate;
+    size_t file_idx, nfiles;
+    sw_capture *cur;
 } reader;
 
 static void usage(FILE *out)
@@ -341,11 +349,47 @@ static void quiesce_sigs(reader *r)
     sw_app_housekeeping(r->eng, r->last_ts);
 }
 
+/* One status line on stderr, redrawn a few times a second: which file,
+ * how far, how fast, how many alerts, and when it will be done. */
+static void progress(reader *r, bool final)
+{
+    uint64_t now = wall_us();
+    if (!final && now < r->prog_next_us)
+        return;
+    r->prog_next_us = now + 250000;
+    uint64_t done = 0, total = 0;
+    sw_capture_progress(r->cur, &done, &total);
+    double frac = total ? (double)done / (double)total : 0;
+    if (frac > 1)
+        frac = 1;
+    uint64_t pk = r->ctr[SW_CTR_R_PKTS];
+    if (r->prog_last_us && now > r->prog_last_us) {
+        double inst = (double)(pk - r->prog_last_pkts) * 1e6 / (double)(now - r->prog_last_us);
+        r->prog_rate = r->prog_rate ? 0.7 * r->prog_rate + 0.3 * inst : inst;
+    }
+    r->prog_last_pkts = pk;
+    r->prog_last_us = now;
+    uint64_t alerts = group_value(r, "spanwatch.detect.alerts_written") +
+                      group_value(r, "spanwatch.detect.beacon_alerts_written");
+    double elapsed = (double)(now - r->prog_start_us) / 1e6;
+    /* ETA over the files still to come, assuming they read like this one */
+    double whole = ((double)r->file_idx + frac) / (double)(r->nfiles ? r->nfiles : 1);
+    double eta = whole > 0.001 ? elapsed / whole - elapsed : 0;
+    fprintf(stderr, "\r\033[Kfile %zu/%zu %5.1f%%  %.0f pkt/s  %llu alerts  ETA %.0fs",
+            r->file_idx + 1, r->nfiles, frac * 100.0, r->prog_rate,
+            (unsigned long long)alerts, eta < 0 ? 0 : eta);
+    if (final)
+        fprintf(stderr, "\r\033[K");
+    fflush(stderr);
+}
+
 static int replay(reader *r, const options *o, sw_capture **caps)
 {
     for (size_t i = 0; i < o->nfiles && !g_stop; i++) {
         sw_capture *c = caps[i];
         int linktype = sw_capture_linktype(c);
+        r->cur = c;
+        r->file_idx = i;
         SW_CTR_INC(r->ctr, SW_CTR_R_FILES);
         uint64_t in_file = 0;
         for (;;) {
@@ -361,6 +405,8 @@ static int replay(reader *r, const options *o, sw_capture **caps)
                 dispatch(r, h, data, linktype);
                 if ((r->pcap_cnt & 0xffff) == 0)
                     quiesce_sigs(r);
+                if (r->progress && (r->pcap_cnt & 0x3ff) == 0)
+                    progress(r, false);
                 continue;
             }
             if (rc == SW_CAP_ERROR) {
@@ -371,6 +417,8 @@ static int replay(reader *r, const options *o, sw_capture **caps)
             break;
         }
     }
+    if (r->progress && r->cur)
+        progress(r, true);
     return 0;
 }
 
@@ -457,6 +505,55 @@ static int live(reader *r, const options *o, sw_capture *c)
     return 0;
 }
 
+/* Started as root (e.g. by hand): give up root once the capture is open,
+ * so a parser bug cannot hand an attacker the machine. */
+static int drop_privileges(const sw_cfg_node *root, char *err, size_t errlen)
+{
+    const char *user = NULL, *group = NULL;
+    if (sw_cfg_get_str(root, "run-as.user", &user, err, errlen) ||
+        sw_cfg_get_str(root, "run-as.group", &group, err, errlen))
+        return -1;
+    if (getuid() != 0 || !user || !*user)
+        return 0;
+    struct passwd *pw = getpwnam(user);
+    if (!pw) {
+        snprintf(err, errlen, "config: run-as.user: no user '%s'", user);
+        return -1;
+    }
+    gid_t gid = pw->pw_gid;
+    if (group && *group) {
+        struct group *gr = getgrnam(group);
+        if (!gr) {
+            snprintf(err, errlen, "config: run-as.group: no group '%s'", group);
+            return -1;
+        }
+        gid = gr->gr_gid;
+    }
+    if (setgroups(0, NULL) != 0 || setgid(gid) != 0 || setuid(pw->pw_uid) != 0) {
+        snprintf(err, errlen, "run-as: cannot switch to %s: %s", user, strerror(errno));
+        return -1;
+    }
+    return 0;
+}
+
+static const char *g_pidfile;
+
+static int write_pidfile(const sw_cfg_node *root, char *err, size_t errlen)
+{
+    if (sw_cfg_get_str(root, "pid-file", &g_pidfile, err, errlen))
+        return -1;
+    if (!g_pidfile || !*g_pidfile)
+        return 0;
+    FILE *f = fopen(g_pidfile, "w");
+    if (!f) {
+        snprintf(err, errlen, "pid-file %s: %s", g_pidfile, strerror(errno));
+        return -1;
+    }
+    fprintf(f, "%ld\n", (long)getpid());
+    fclose(f);
+    return 0;
+}
+
 static int ensure_dir(const char *d)
 {
     struct stat st;
@@ -529,6 +626,10 @@ int main(int argc, char **argv)
             return 2;
         }
     }
+    if (write_pidfile(root, err, sizeof err) < 0) {
+        fprintf(stderr, "spanwatch: %s\n", err);
+        return 2;
+    }
     if (ensure_dir(o.logdir) < 0) {
         fprintf(stderr, "spanwatch: %s: cannot use as log directory: %s\n", o.logdir,
                 strerror(errno));
@@ -544,6 +645,11 @@ int main(int argc, char **argv)
         sw_outputs_close(e.out);
         return 2;
     }
+    /* Capture, outputs and rules are open: root is no longer needed. */
+    if (drop_privileges(root, err, sizeof err) < 0) {
+        fprintf(stderr, "spanwatch: %s\n", err);
+        return 2;
+    }
 
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
@@ -557,6 +663,9 @@ int main(int argc, char **argv)
     static reader r;
     r.eng = &e;
     r.live = livecap != NULL;
+    r.nfiles = o.nfiles;
+    r.progress = !r.live && !o.quiet && isatty(STDERR_FILENO);
+    r.prog_start_us = wall_us();
     sw_dec_ctx_init(&r.dec, &e.cfg.dec);
     swj_init(&r.json);
     if (e.nworkers > 1)
@@ -596,6 +705,8 @@ int main(int argc, char **argv)
                 (unsigned long long)r.ctr[SW_CTR_R_PKTS], (unsigned long long)flows,
                 (unsigned long long)alerts, (unsigned long long)events, o.logdir);
     swj_free(&r.json);
+    if (g_pidfile && *g_pidfile)
+        unlink(g_pidfile);
     sw_cfg_free(root);
     return rc < 0 ? 1 : 0;
 }

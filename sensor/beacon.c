@@ -1,14 +1,14 @@
 /* Beacon tracker: see beacon.h for the model.
  *
  * Scoring (sw_beacon_score_intervals): a beacon is a process whose intervals
- * cluster around one period P or its small multiples (missed beats), however
- * wide the jitter. We estimate P as the median after folding multiples, then
- * ask how unlikely that clustering is for a memoryless arrival process with
- * the same median: for a tolerance t, an interval lands within t*P of P with
- * probability ~ 0.5*(2^t - 2^-t) under that null (about 3x that when small
- * multiples are allowed). The evidence is -log10 of the binomial tail of the
- * best tolerance; low variance is rewarded only through it, so a slow drift
- * or a geometric back-off (intervals that never repeat) earns nothing. */
+ * fill one window [lo,hi] (hi <= 3 lo: the sleep and its bounded jitter) or
+ * its small multiples (missed beats). A scan over the windows spanned by
+ * pairs of intervals asks how unlikely that filling is for a memoryless
+ * source with the same median (shifted by the burst dead time); the
+ * evidence is -log10 of the binomial tail, paying for every extra window a
+ * fit with missed beats opens and for the number of windows tried. Low
+ * variance is rewarded only through it, so a slow drift or a geometric
+ * back-off (intervals that never repeat) earns nothing. */
 #include "sensor/beacon.h"
 
 #include <arpa/inet.h>
@@ -26,7 +26,8 @@ enum { K_FLOW = 1, K_NAME, K_QNAME, K_DOMAIN, K_HOST };
 
 #define NPEND 3
 #define NSIZES 4
-#define KMAX 4
+#define KMAX 3
+#define SEARCH_COST 0.25 /* share of the Bonferroni term charged */
 #define ARMED 0x80 /* in bentry.tunnel_alerted: passed the last evaluation */
 #define PREV_WAYS 4
 #define HOST_REGS 256
@@ -381,92 +382,146 @@ static double log10_binom_tail(int n, double p, int m)
 
 #define EVIDENCE_FULL 6.0
 
+/* Mass of [a,b] under an exponential law of rate lam. */
+static double exp_mass(double lam, double a, double b)
+{
+    if (a < 0.0)
+        a = 0.0;
+    return b > a ? exp(-lam * a) - exp(-lam * b) : 0.0;
+}
+
+/* Null mass of the union of the windows k*[lo,hi], k = 1..kmax (they
+ * overlap once hi > 2*lo), for an exponential law of rate lam shifted by
+ * dead. */
+static double windows_mass(double lam, double dead, double lo, double hi, int kmax)
+{
+    double q = 0.0, top = 0.0;
+    for (int k = 1; k <= kmax; k++) {
+        double a = k * lo, b = k * hi;
+        if (a < top)
+            a = top;
+        q += exp_mass(lam, a - dead, b - dead);
+        if (b > top)
+            top = b;
+    }
+    return q;
+}
+
+typedef struct fit {
+    int m1, mk, kmax; /* on-beat intervals at k = 1, at k >= 2, largest k */
+} fit;
+
+/* Counts the intervals inside k*[lo,hi] for some k <= KMAX. */
+static fit fit_window(const double *iv, int n, double lo, double hi)
+{
+    fit f = {0, 0, 1};
+    for (int i = 0; i < n; i++) {
+        long k = lround(iv[i] / (0.5 * (lo + hi)));
+        if (k < 1)
+            k = 1;
+        if (k > KMAX || iv[i] < (double)k * lo || iv[i] > (double)k * hi)
+            continue;
+        if (k == 1) {
+            f.m1++;
+        } else {
+            f.mk++;
+            if (k > f.kmax)
+                f.kmax = (int)k;
+        }
+    }
+    return f;
+}
+
+/* Evidence (-log10 p-value, corrected for the search) that the intervals
+ * come from a periodic source rather than a memoryless one.
+ *
+ * A beacon's sleep is P minus/plus a bounded jitter, so its intervals fill
+ * a window [lo,hi] with hi <= 3*lo (Sliver's 60 +- 30 s is the widest),
+ * and missed beats land in k*[lo,hi]. Every pair of intervals spans a
+ * candidate window (a scan statistic: the window is as tight as the data
+ * allow); the intervals inside it, or inside a multiple, are on the beat.
+ * The null is an exponential law with the sample median, shifted by the
+ * burst dead time; the probability q that one interval lands on the beat
+ * is the null mass of the union of the windows actually used, so a fit
+ * that needs missed beats pays for every extra window it opens. The
+ * evidence is the binomial tail of the on-beat count; the two intervals
+ * that define the window are not evidence (n-2 trials, m-2 hits). Beacons
+ * keep most intervals on the first beat: a fit with fewer than 60% of
+ * them at k=1 or fewer than 75% on any beat is no beacon. The best of
+ * n(n-1)/2 windows was picked: the evidence pays part of log10 of that. */
 static double evidence_intervals(const double *iv, int n, double *period, double *jitter)
 {
     *period = 0.0;
     *jitter = 0.0;
-    if (n < 3 || n > 64)
+    if (n < 4 || n > 64)
         return 0.0;
-    double p = median_of(iv, n);
-    if (p <= 0.0)
+    double s[64];
+    memcpy(s, iv, (size_t)n * sizeof(double));
+    qsort(s, (size_t)n, sizeof(double), cmp_double);
+    double med = (n & 1) ? s[n / 2] : 0.5 * (s[n / 2 - 1] + s[n / 2]);
+    if (med <= 0.0)
         return 0.0;
-    double y[64];
-    /* Two folding passes: the first median may sit on a multiple when the
-     * beacon misses often; folding with it pulls it back to the base. */
-    for (int pass = 0; pass < 2; pass++) {
-        int m = 0;
-        for (int i = 0; i < n; i++) {
-            long kk = lround(iv[i] / p);
-            if (kk < 1)
-                kk = 1;
-            if (kk > KMAX)
-                continue;
-            y[m++] = iv[i] / (double)kk;
-        }
-        if (m == 0)
-            return 0.0;
-        double np = median_of(y, m);
-        if (np <= 0.0)
-            return 0.0;
-        p = np;
-    }
-    double d[64], ys[64];
-    int mult = 0, ny = 0;
+    /* Check-ins closer than a quarter of the median are dropped as bursts
+     * (commit()), so no interval is shorter than that: the null is an
+     * exponential law shifted by that dead time. */
+    double dead = 0.25 * med;
+    double lam = log(2.0) / (med - dead);
+    int need_all = (int)ceil(0.75 * n), need_k1 = (int)ceil(0.6 * n);
+    double best = 0.0, blo = 0.0, bhi = 0.0;
     for (int i = 0; i < n; i++) {
-        long kk = lround(iv[i] / p);
-        if (kk < 1)
-            kk = 1;
-
-        if (kk > KMAX) {
-            d[i] = 1.0;
+        if (s[i] <= 0.0)
             continue;
+        for (int j = i + need_k1 - 1; j < n; j++) {
+            /* timestamps carry ~50 ms of quantisation and capture noise */
+            double lo = s[i] * 0.995 - 0.05, hi = s[j] * 1.005 + 0.05;
+            if (hi > 3.0 * lo)
+                break;
+            fit f = fit_window(iv, n, lo, hi);
+            int m = f.m1 + f.mk;
+            if (m < need_all || f.m1 < need_k1)
+                continue;
+            double q = windows_mass(lam, dead, lo, hi, f.kmax);
+            if (q > 0.95)
+                q = 0.95;
+            double e = -log10_binom_tail(n - 2, q, m - 2);
+            if (e > best) {
+                best = e;
+                blo = s[i];
+                bhi = s[j];
+            }
         }
-        d[i] = fabs(iv[i] / (double)kk - p) / p;
-        if (kk >= 2)
-            mult++;
-        ys[ny++] = iv[i] / (double)kk;
+    }
+    if (best <= 0.0)
+        return 0.0;
+    /* The mid-range of the first-beat window is the efficient centre of
+     * the uniform jitter beacons use (its error shrinks as 1/n, the
+     * mean's as 1/sqrt(n)). */
+    double p = 0.5 * (blo + bhi), ys[64];
+    /* The scan window may have left the jitter's edges out as misses: the
+     * mid-range is taken over every first-beat interval within +-50% */
+    for (int pass = 0; pass < 2; pass++) {
+        double lo = 1e300, hi = 0.0;
+        for (int i = 0; i < n; i++) {
+            if (iv[i] >= 0.5 * p && iv[i] <= 1.5 * p) {
+                lo = iv[i] < lo ? iv[i] : lo;
+                hi = iv[i] > hi ? iv[i] : hi;
+            }
+        }
+        if (hi > 0.0)
+            p = 0.5 * (lo + hi);
+    }
+    int ny = 0;
+    for (int i = 0; i < n; i++) {
+        long k = lround(iv[i] / p);
+        if (k < 1)
+            k = 1;
+        if (k <= KMAX)
+            ys[ny++] = iv[i] / (double)k;
     }
     qsort(ys, (size_t)ny, sizeof(double), cmp_double);
-    /* The mean of the on-beat intervals estimates the period with less
-     * spread than their median under uniform jitter. */
-    double sum = 0.0;
-    int nin = 0;
-    for (int i = 0; i < ny; i++) {
-        if (fabs(ys[i] - p) <= 0.5 * p) {
-            sum += ys[i];
-            nin++;
-        }
-    }
-    *period = nin ? sum / nin : p;
+    *period = p;
     *jitter = ny >= 2 ? (quantile_sorted(ys, ny, 0.75) - quantile_sorted(ys, ny, 0.25)) / p : 0.0;
-
-    double ds[64];
-    memcpy(ds, d, (size_t)n * sizeof(double));
-    qsort(ds, (size_t)n, sizeof(double), cmp_double);
-    /* Folding multiples widens the null's target: ~3.25x per folded one. */
-    double mfac = 1.0 + 2.25 * (double)mult / (double)n;
-    double best = 0.0;
-    /* Only the bulk counts: a beacon keeps most intervals on the beat
-     * (misses and bursts are the minority), while a few equal gaps are
-     * common in any traffic. The period was fitted on the data, so the
-     * interval it sits on is not evidence: one interval fewer on both
-     * sides. */
-    int jmin = (int)ceil(0.8 * n);
-    for (int j = jmin; j <= n; j++) {
-        double t = ds[j - 1];
-        if (t > 0.5)
-            break;
-        if (t < 0.01)
-            t = 0.01; /* capture timestamp noise */
-        double p0 = 0.5 * (pow(2.0, t) - pow(2.0, -t)) * mfac;
-        if (p0 > 0.95)
-            p0 = 0.95;
-        double e = -log10_binom_tail(n - 1, p0, j - 1);
-        if (e > best)
-            best = e;
-    }
-    /* the best of several tolerances was picked: pay for the choice */
-    best -= 0.5;
+    best -= log10(0.5 * n * (n - 1)) * SEARCH_COST;
     return best > 0.0 ? best : 0.0;
 }
 
@@ -883,6 +938,10 @@ static int commit(sw_beacon *b, bentry *e, uint32_t t_ms, const obs_ctx *cx, sw_
     n = ring_get(e, iv);
     double period, jitter;
     double ev = evidence_intervals(iv, n, &period, &jitter) + evidence_sizes(e);
+    /* fresh random-looking labels every time: what tunnels and staged
+     * DNS C2 send, independent of the timing evidence */
+    if (e->kind == K_DOMAIN && e->n_q >= 4 && 2u * e->n_rand >= e->n_q)
+        ev += 1.0;
     double score = ev / EVIDENCE_FULL;
     if (score > 1.0)
         score = 1.0;

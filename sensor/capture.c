@@ -2,6 +2,7 @@
 #include "sensor/capture.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,7 @@ struct sw_capture {
     gzFile gz;
     uint64_t size;
     bool live;
+    int timeout_ms;
     char errbuf[PCAP_ERRBUF_SIZE + 256];
 };
 
@@ -163,6 +165,15 @@ sw_capture *sw_capture_open_live(const sw_live_config *cfg, char *err, size_t er
         }
         pcap_freecode(&prog);
     }
+    /* With TPACKET_V3 a blocking read may never return on a silent link;
+     * we poll ourselves so the loop notices stalls and signals. */
+    c->timeout_ms = cfg->timeout_ms > 0 ? cfg->timeout_ms : 100;
+    if (pcap_setnonblock(c->pcap, 1, perr) < 0) {
+        snprintf(err, errlen, "%s: %s", cfg->iface, perr);
+        pcap_close(c->pcap);
+        free(c);
+        return NULL;
+    }
     return c;
 }
 
@@ -182,8 +193,23 @@ int sw_capture_next(sw_capture *c, struct pcap_pkthdr **h, const uint8_t **data)
     int rc = pcap_next_ex(c->pcap, h, data);
     if (rc == 1)
         return SW_CAP_PACKET;
-    if (rc == 0)
+    if (rc == 0) {
+        if (c->live) {
+            struct pollfd pfd = {.fd = pcap_get_selectable_fd(c->pcap), .events = POLLIN};
+            if (pfd.fd >= 0 && poll(&pfd, 1, c->timeout_ms) > 0 &&
+                (pfd.revents & (POLLERR | POLLHUP | POLLNVAL))) {
+                /* the device went away: let the next read report why */
+                rc = pcap_next_ex(c->pcap, h, data);
+                if (rc == 1)
+                    return SW_CAP_PACKET;
+                if (rc == 0)
+                    return SW_CAP_NONE;
+                snprintf(c->errbuf, sizeof c->errbuf, "%s", pcap_geterr(c->pcap));
+                return SW_CAP_ERROR;
+            }
+        }
         return SW_CAP_NONE;
+    }
     if (rc == PCAP_ERROR_BREAK)
         return SW_CAP_EOF;
     snprintf(c->errbuf, sizeof c->errbuf, "%s", pcap_geterr(c->pcap));

@@ -427,8 +427,9 @@ static void health_alert(reader *r, uint32_t sid, const char *msg, uint64_t ts)
     sw_detect_health_alert(r->eng, &r->json, ts, sid, msg);
 }
 
-static int live(reader *r, const options *o, sw_capture *c)
+static int live(reader *r, const options *o, sw_capture **capp)
 {
+    sw_capture *c = *capp;
     sw_engine *e = r->eng;
     int linktype = sw_capture_linktype(c);
     uint64_t last_pkt = wall_us();
@@ -455,13 +456,33 @@ static int live(reader *r, const options *o, sw_capture *c)
                 health_alert(r, SID_HEALTH_RESUMED, msg, now);
             }
         } else if (rc == SW_CAP_ERROR) {
+            /* The interface went away (down, driver reset): say so, then
+             * keep trying to reopen it; the gap is on record. */
             SW_CTR_INC(r->ctr, SW_CTR_R_ERRORS);
             char msg[400];
-            snprintf(msg, sizeof msg, "SPANWATCH capture error on %s: %s", o->iface,
+            snprintf(msg, sizeof msg, "SPANWATCH capture error on %s: %s; reopening", o->iface,
                      sw_capture_error(c));
             health_alert(r, SID_HEALTH_IFACE, msg, now);
             fprintf(stderr, "spanwatch: %s\n", msg);
-            return -1;
+            sw_capture_close(c);
+            c = NULL;
+            char err[512];
+            while (!g_stop && !c) {
+                struct timespec ts = {1, 0};
+                nanosleep(&ts, NULL);
+                c = sw_capture_open_live(&e->cfg.live, err, sizeof err);
+            }
+            *capp = c;
+            if (!c)
+                break;
+            linktype = sw_capture_linktype(c);
+            prev_recv = prev_drop = 0;
+            uint64_t back = wall_us();
+            snprintf(msg, sizeof msg,
+                     "SPANWATCH capture on %s reopened after %.1f s without packets", o->iface,
+                     (double)(back - last_pkt) / 1e6);
+            health_alert(r, SID_HEALTH_RESUMED, msg, back);
+            continue;
         }
         if (!stalled && now - last_pkt >= e->cfg.health.stall_us) {
             stalled = true;
@@ -675,7 +696,7 @@ int main(int argc, char **argv)
                 return 2;
             }
 
-    int rc = livecap ? live(&r, &o, livecap) : replay(&r, &o, caps);
+    int rc = livecap ? live(&r, &o, &livecap) : replay(&r, &o, caps);
 
     if (e.nworkers > 1) {
         for (uint32_t i = 0; i < e.nworkers; i++)

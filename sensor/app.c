@@ -74,6 +74,7 @@ typedef struct sw_flow_app {
     sw_file file;
     uint8_t file_open;
     uint8_t detect_flags; /* detect.c's per-flow bits */
+    char checkin_name[128]; /* server name the beacon check-in used */
     sw_sig_flow sig;      /* flowbits */
 } sw_flow_app;
 
@@ -696,6 +697,11 @@ struct sw_detect_worker *sw_app_detect(sw_worker *w) { return AW(w)->detect; }
 sw_sig_flow *sw_app_sigflow(sw_flow *f)
 {
     return f->app ? &((sw_flow_app *)f->app)->sig : NULL;
+}
+
+char *sw_app_checkin_name(sw_flow *f)
+{
+    return f->app ? ((sw_flow_app *)f->app)->checkin_name : NULL;
 }
 
 uint8_t *sw_app_detect_flags(sw_flow *f)

@@ -71,7 +71,7 @@ typedef struct sw_detect_worker {
     sw_sig_thread *sig;
     uint64_t sig_gen;
     sw_sig_alert alerts[MAX_ALERTS];
-    sw_beacon_alert balerts[4];
+    sw_beacon_alert balerts[8];
     uint64_t ctr[SW_DETECT_CTR_COUNT];
 } sw_detect_worker;
 
@@ -598,7 +598,7 @@ static void beacon_observe(sw_worker *w, const sw_checkin *c)
     if (!d->beacon)
         return;
     sw_detect_worker *dw = DW(w);
-    int n = sw_beacon_observe(d->beacon, c, dw->balerts, 4);
+    int n = sw_beacon_observe(d->beacon, c, dw->balerts, 8);
     for (int i = 0; i < n; i++)
         beacon_emit(w, &w->json, &dw->balerts[i]);
 }
@@ -624,6 +624,7 @@ static void checkin_from_flow(sw_checkin *c, const sw_flow *f, uint64_t ts,
  * gives us a pointer. */
 extern sw_sig_flow *sw_app_sigflow(sw_flow *f);
 extern uint8_t *sw_app_detect_flags(sw_flow *f);
+extern char *sw_app_checkin_name(sw_flow *f);
 static sw_sig_flow *flow_sigstate(sw_flow *f) { return sw_app_sigflow(f); }
 
 #define DF_CHECKIN_DONE 0x01
@@ -644,6 +645,10 @@ static void checkin_flow_start(sw_worker *w, sw_flow *f, const char *server_name
     sw_checkin c;
     checkin_from_flow(&c, f, f->start_us, SW_CHECKIN_FLOW_START);
     c.server_name = server_name;
+    /* the flow-end call must name the same key */
+    char *keep = sw_app_checkin_name(f);
+    if (keep && server_name)
+        snprintf(keep, 128, "%s", server_name);
     beacon_observe(w, &c);
 }
 
@@ -696,6 +701,8 @@ void sw_detect_flow_end(sw_worker *w, sw_flow *f)
     if (d->beacon && fl && (*fl & DF_SYN_START || f->key.proto != 6)) {
         sw_checkin c;
         checkin_from_flow(&c, f, f->start_us, SW_CHECKIN_FLOW_START);
+        char *name = sw_app_checkin_name(f);
+        c.server_name = name && name[0] ? name : NULL;
         c.bytes_toserver = (uint32_t)(f->bytes_ts > UINT32_MAX ? UINT32_MAX : f->bytes_ts);
         c.bytes_toclient = (uint32_t)(f->bytes_tc > UINT32_MAX ? UINT32_MAX : f->bytes_tc);
         sw_beacon_flow_end(d->beacon, &c);

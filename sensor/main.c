@@ -22,6 +22,8 @@
 
 #define MAX_FILES 256
 #define MAX_RULE_ARGS 256
+/* Below the beacon tracker's reorder window (5 s by default). */
+#define MAX_WORKER_SKEW_US 2000000ULL
 /* Health alert sids (gid 1). */
 #define SID_HEALTH_STALL 9200001u
 #define SID_HEALTH_DROPS 9200002u
@@ -264,6 +266,18 @@ static void tick_all(reader *r, uint64_t ts)
     }
     for (uint32_t i = 0; i < e->nworkers; i++)
         ring_put(r, e->workers[i], SW_REC_TICK, ts, NULL, NULL, 0);
+    /* Keep the workers within a couple of seconds of packet time of each
+     * other: detectors that see several workers' traffic (beacons across a
+     * host's flows) then get observations nearly in time order, whatever
+     * the number of workers. */
+    if (ts < MAX_WORKER_SKEW_US)
+        return;
+    for (uint32_t i = 0; i < e->nworkers; i++) {
+        unsigned spins = 0;
+        while (__atomic_load_n(&e->workers[i]->now_us, __ATOMIC_ACQUIRE) + MAX_WORKER_SKEW_US < ts &&
+               !g_stop)
+            backoff(&spins);
+    }
 }
 
 static void dispatch(reader *r, const struct pcap_pkthdr *h, const uint8_t *data,

@@ -54,7 +54,7 @@ static void emit_anomalies(sw_worker *w, const sw_packet *p, const sw_flow *f)
 void sw_worker_tick(sw_worker *w, uint64_t now_us)
 {
     if (now_us > w->now_us)
-        w->now_us = now_us;
+        __atomic_store_n(&w->now_us, now_us, __ATOMIC_RELEASE); /* read by the reader */
     if (w->now_us >= w->next_expire_us) {
         sw_flow_expire(w->flows, w->now_us);
         sw_defrag_expire(w->defrag, w->now_us);
@@ -204,6 +204,8 @@ static sw_worker *worker_new(sw_engine *e, int id, char *err, size_t errlen)
     fc.memcap /= e->nworkers;
     sw_defrag_config dc = e->cfg.defrag;
     dc.memcap /= e->nworkers;
+    dc.max_trackers = dc.max_trackers / e->nworkers ? dc.max_trackers / e->nworkers : 1;
+    dc.max_frags = dc.max_frags / e->nworkers ? dc.max_frags / e->nworkers : 1;
     sw_stream_config sc = e->cfg.stream;
     sc.memcap /= e->nworkers;
     w->flows = sw_flow_table_new(&fc, on_flow_end, w);

@@ -20,6 +20,8 @@ BUILD=${2:-$SRC/build-fuzz}
 WORK=${3:-$BUILD/fuzz-work}
 JOBS=${FUZZ_JOBS:-1}
 RSS=${FUZZ_RSS_MB:-2048}
+mkdir -p "$WORK" && WORK=$(cd "$WORK" && pwd)
+BUILD=$(cd "$BUILD" 2>/dev/null && pwd || echo "$BUILD")
 if [[ -z "$SECS" || ! "$SECS" =~ ^[0-9]+$ ]]; then
     echo "usage: $0 SECONDS [BUILD_DIR] [WORK_DIR]" >&2
     exit 2

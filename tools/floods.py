@@ -1,0 +1,338 @@
+#!/usr/bin/python3
+"""Writes pcaps of hostile floods, each with a real attack mixed in.
+
+    tools/floods.py OUTDIR [--scale N] [--only NAME] [--seed N]
+
+Floods (Ethernet, IPv4; all addresses in 10.0.0.0/8 or random):
+  syn       random-source SYN flood (flow table pressure)
+  frag      fragment flood: never-completed and overlapping IPv4 fragments
+            (defrag tracker/fragment/memory pressure)
+  ooo       out-of-order TCP segment storm: many connections whose data
+            arrives after a hole that is never filled (reassembly memcap)
+  dnsloop   DNS responses whose names are compression-pointer loops
+            (self-loops, two-pointer cycles, forward chains)
+  http      HTTP with endless headers, endless chunk-size lines and
+            endless tiny chunks
+The real attack in each is an HTTP request whose URI reads
+information_schema (bundled rule sid 9000002, SQLi), sent in a complete TCP
+session from ATTACKER to SERVER in the middle of the flood; the frag flood
+also carries it as a fragmented datagram after the flood (past the defrag
+timeout the test configures).
+
+The packet builders (tcp_session, ipv4_fragments, write_pcap, ...) are
+shared with tests/e2e/test_floods.py and test_evasion.py. Python 3 stdlib
+only; deterministic (seeded)."""
+import os
+import random
+import struct
+import sys
+
+ATTACKER = "10.66.6.6"
+SERVER = "10.1.1.80"
+ATTACK_SID = 9000002
+ATTACK_URI = b"/shop/item.php?id=1+union+select+table_name+from+information_schema.tables--"
+ATTACK_REQUEST = (b"GET " + ATTACK_URI + b" HTTP/1.1\r\nHost: shop.example\r\n"
+                  b"User-Agent: sqlmap/1.7\r\nAccept: */*\r\n\r\n")
+BENIGN_RESPONSE = (b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 11\r\n"
+                   b"\r\nhello world")
+
+MAC_A = bytes.fromhex("020000000001")
+MAC_B = bytes.fromhex("020000000002")
+
+
+def ip4(s):
+    return bytes(int(x) for x in s.split("."))
+
+
+def csum(b):
+    if len(b) % 2:
+        b += b"\0"
+    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
+    while s >> 16:
+        s = (s & 0xFFFF) + (s >> 16)
+    return (~s) & 0xFFFF
+
+
+def eth(payload, ethertype=0x0800):
+    return MAC_B + MAC_A + struct.pack("!H", ethertype) + payload
+
+
+def ipv4(src, dst, proto, payload, ident=0, flags_off=0, ttl=64):
+    hdr = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(payload), ident, flags_off, ttl,
+                      proto, 0, ip4(src), ip4(dst))
+    hdr = hdr[:10] + struct.pack("!H", csum(hdr)) + hdr[12:]
+    return hdr + payload
+
+
+def tcp(src, dst, sport, dport, seq, ack, flags, payload=b"", win=65535):
+    hdr = struct.pack("!HHIIBBHHH", sport, dport, seq & 0xFFFFFFFF, ack & 0xFFFFFFFF,
+                      5 << 4, flags, win, 0, 0)
+    pseudo = ip4(src) + ip4(dst) + struct.pack("!BBH", 0, 6, len(hdr) + len(payload))
+    c = csum(pseudo + hdr + payload)
+    return hdr[:16] + struct.pack("!H", c) + hdr[18:] + payload
+
+
+def udp(src, dst, sport, dport, payload):
+    hdr = struct.pack("!HHHH", sport, dport, 8 + len(payload), 0)
+    pseudo = ip4(src) + ip4(dst) + struct.pack("!BBH", 0, 17, 8 + len(payload))
+    c = csum(pseudo + hdr + payload) or 0xFFFF
+    return hdr[:6] + struct.pack("!H", c) + payload
+
+
+FIN, SYN, RST, PSH, ACK = 0x01, 0x02, 0x04, 0x08, 0x10
+
+
+def tcp_pkt(src, dst, sport, dport, seq, ack, flags, payload=b""):
+    return eth(ipv4(src, dst, 6, tcp(src, dst, sport, dport, seq, ack, flags, payload)))
+
+
+class Clock:
+    """Packet timestamps in microseconds, 1 ms apart unless told."""
+
+    def __init__(self, t0=1_700_000_000_000_000):
+        self.t = t0
+
+    def __call__(self, step_us=1000):
+        self.t += step_us
+        return self.t
+
+
+def tcp_session(clk, cli, srv, sport, dport, request, response=b"", mss=1400,
+                order=None, extra=None, isn_c=1000, isn_s=5000, close=True):
+    """A complete TCP connection. order: optional function mapping the list
+    of client data segments [(seq_off, bytes)] to the list actually sent (to
+    reorder, duplicate or overlap); extra: more client segments (seq_off,
+    bytes) sent after the data (e.g. conflicting retransmissions)."""
+    pk = []
+    pk.append((clk(), tcp_pkt(cli, srv, sport, dport, isn_c, 0, SYN)))
+    pk.append((clk(), tcp_pkt(srv, cli, dport, sport, isn_s, isn_c + 1, SYN | ACK)))
+    pk.append((clk(), tcp_pkt(cli, srv, sport, dport, isn_c + 1, isn_s + 1, ACK)))
+    segs = [(o, request[o:o + mss]) for o in range(0, len(request), mss)]
+    if order:
+        segs = order(segs)
+    for off, data in segs + list(extra or []):
+        pk.append((clk(), tcp_pkt(cli, srv, sport, dport, isn_c + 1 + off, isn_s + 1,
+                                  PSH | ACK, data)))
+    cseq = isn_c + 1 + len(request)
+    pk.append((clk(), tcp_pkt(srv, cli, dport, sport, isn_s + 1, cseq, ACK)))
+    for o in range(0, len(response), mss):
+        pk.append((clk(), tcp_pkt(srv, cli, dport, sport, isn_s + 1 + o, cseq, PSH | ACK,
+                                  response[o:o + mss])))
+    sseq = isn_s + 1 + len(response)
+    pk.append((clk(), tcp_pkt(cli, srv, sport, dport, cseq, sseq, ACK)))
+    if close:
+        pk.append((clk(), tcp_pkt(cli, srv, sport, dport, cseq, sseq, FIN | ACK)))
+        pk.append((clk(), tcp_pkt(srv, cli, dport, sport, sseq, cseq + 1, FIN | ACK)))
+        pk.append((clk(), tcp_pkt(cli, srv, sport, dport, cseq + 1, sseq + 1, ACK)))
+    return pk
+
+
+def attack_session(clk, sport=44444):
+    return tcp_session(clk, ATTACKER, SERVER, sport, 80, ATTACK_REQUEST, BENIGN_RESPONSE)
+
+
+def ipv4_fragments(src, dst, proto, l4, ident, pieces):
+    """pieces: list of (offset, length) in bytes of l4 (offsets multiple of 8)
+    in sending order; a piece gets MF unless it reaches the end. Each piece
+    may be (offset, length, replacement_bytes) to send different data."""
+    out = []
+    for pc in pieces:
+        off, ln = pc[0], pc[1]
+        data = pc[2] if len(pc) > 2 else l4[off:off + ln]
+        mf = 0x2000 if off + ln < len(l4) else 0
+        out.append(eth(ipv4(src, dst, proto, data, ident=ident, flags_off=mf | (off // 8))))
+    return out
+
+
+def write_pcap(path, packets):
+    """packets: iterable of (ts_us, frame)."""
+    with open(path, "wb") as f:
+        f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 262144, 1))
+        for ts, frame in packets:
+            f.write(struct.pack("<IIII", ts // 1_000_000, ts % 1_000_000, len(frame),
+                                len(frame)))
+            f.write(frame)
+
+
+def rand_ip(rng):
+    return "%d.%d.%d.%d" % (rng.randint(1, 223), rng.randint(0, 255), rng.randint(0, 255),
+                            rng.randint(1, 254))
+
+
+# ---------------------------------------------------------------- floods
+
+def flood_syn(scale, rng):
+    clk = Clock()
+    pk = []
+    n = 40000 * scale
+    for i in range(n):
+        if i == n // 2:
+            pk += attack_session(clk)
+        pk.append((clk(20), tcp_pkt(rand_ip(rng), SERVER, rng.randint(1024, 65535), 80,
+                                    rng.getrandbits(32), 0, SYN)))
+    return pk
+
+
+def attack_fragmented(clk, ident=0xBEEF, sport=45555):
+    """The attack session with its request datagram sent as 3 IPv4
+    fragments (the TCP header is in the first)."""
+    pk = tcp_session(clk, ATTACKER, SERVER, sport, 80, b"", BENIGN_RESPONSE, close=False)
+    seg = tcp(ATTACKER, SERVER, sport, 80, 1001, 5001, PSH | ACK, ATTACK_REQUEST)
+    third = (len(seg) // 3) // 8 * 8
+    frags = ipv4_fragments(ATTACKER, SERVER, 6, seg, ident,
+                           [(0, third), (third, third), (2 * third, len(seg) - 2 * third)])
+    # the request goes right after the handshake, before the response
+    head, tail = pk[:3], pk[3:]
+    out = head + [(clk(), f) for f in frags]
+    for ts, fr in tail:
+        out.append((clk(), fr))
+    return out
+
+
+def flood_frag(scale, rng):
+    clk = Clock()
+    pk = []
+    n = 30000 * scale
+    payload = bytes(rng.getrandbits(8) for _ in range(512))
+    for i in range(n):
+        if i == n // 2:
+            pk += attack_session(clk)
+        src = rand_ip(rng)
+        ident = rng.getrandbits(16)
+        kind = i % 3
+        if kind == 0:    # first fragment only: never completed
+            frs = ipv4_fragments(src, SERVER, 17, payload, ident, [(0, 64)])
+        elif kind == 1:  # overlapping middle fragments, no first, no last
+            frs = ipv4_fragments(src, SERVER, 17, payload, ident,
+                                 [(64, 128), (96, 128, b"X" * 128), (80, 64)])
+        else:            # many tiny fragments of one datagram, last missing
+            frs = ipv4_fragments(src, SERVER, 17, payload, ident,
+                                 [(o, 8) for o in range(0, 64, 8)])
+        for f in frs:
+            pk.append((clk(20), f))
+    # After the defrag timeout the tests configure (5 s) the trackers are
+    # reclaimable: a fragmented attack must then be reassembled and seen.
+    clk(10_000_000)
+    pk += attack_fragmented(clk)
+    return pk
+
+
+def flood_ooo(scale, rng):
+    clk = Clock()
+    pk = []
+    conns = 400 * scale
+    for c in range(conns):
+        if c == conns // 2:
+            pk += attack_session(clk)
+        cli = rand_ip(rng)
+        sport = rng.randint(1024, 65535)
+        isn = rng.getrandbits(32)
+        pk.append((clk(50), tcp_pkt(cli, SERVER, sport, 80, isn, 0, SYN)))
+        pk.append((clk(50), tcp_pkt(SERVER, cli, 80, sport, 7, isn + 1, SYN | ACK)))
+        pk.append((clk(50), tcp_pkt(cli, SERVER, sport, 80, isn + 1, 8, ACK)))
+        # a hole of 100 bytes at the start, then a storm of segments after
+        # it in random order, overlapping each other; the hole never fills
+        offs = list(range(100, 100 + 64 * 400, 400))
+        rng.shuffle(offs)
+        for o in offs:
+            ln = rng.randint(200, 600)
+            pk.append((clk(20), tcp_pkt(cli, SERVER, sport, 80, isn + 1 + o, 8, PSH | ACK,
+                                        bytes([65 + o % 26]) * ln)))
+    return pk
+
+
+def dns_loop_response(rng, kind):
+    qid = rng.getrandbits(16)
+    hdr = struct.pack("!HHHHHH", qid, 0x8180, 1, 1, 0, 0)
+    if kind == 0:    # question name is a pointer to itself
+        q = b"\xc0\x0c" + struct.pack("!HH", 1, 1)
+        ans = b"\xc0\x0c" + struct.pack("!HHIH", 1, 1, 60, 4) + b"\x01\x02\x03\x04"
+    elif kind == 1:  # two pointers pointing at each other
+        q = b"\x01a\xc0\x12" + b"\xc0\x0e" + struct.pack("!HH", 1, 1)
+        ans = b"\xc0\x0e" + struct.pack("!HHIH", 5, 1, 60, 2) + b"\xc0\x0c"
+    else:            # a long chain of pointers, each one label further back
+        q = b"\x03www\x07example\x03com\x00" + struct.pack("!HH", 1, 1)
+        chain = b""
+        base = 12 + len(q)
+        for i in range(200):
+            chain += b"\x01x" + struct.pack("!H", 0xC000 | (base + 4 * (i - 1) if i else 12))
+        ans = b"\xc0" + bytes([base + 4 * 199 & 0xFF]) + struct.pack("!HHIH", 1, 1, 60, 4) + \
+            b"\x01\x02\x03\x04"
+        hdr = struct.pack("!HHHHHH", qid, 0x8180, 1, 1, 0, 0)
+        return hdr + q + chain + ans
+    return hdr + q + ans
+
+
+def flood_dnsloop(scale, rng):
+    clk = Clock()
+    pk = []
+    n = 30000 * scale
+    for i in range(n):
+        if i == n // 2:
+            pk += attack_session(clk)
+        cli = rand_ip(rng)
+        msg = dns_loop_response(rng, i % 3)
+        pk.append((clk(30), eth(ipv4("10.53.53.53", cli, 17,
+                                     udp("10.53.53.53", cli, 53, rng.randint(1024, 65535),
+                                         msg)))))
+    return pk
+
+
+def flood_http(scale, rng):
+    clk = Clock()
+    pk = []
+    # endless headers: a request that never ends its header block
+    hdrs = b"GET / HTTP/1.1\r\nHost: victim\r\n" + b"".join(
+        b"X-Pad-%d: %s\r\n" % (i, b"a" * 40) for i in range(20000 * scale))
+    pk += tcp_session(clk, "10.9.0.1", SERVER, 40001, 80, hdrs, b"", close=False)
+    # endless chunk-size line
+    resp = (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" +
+            b"f" * (500000 * scale))
+    pk += tcp_session(clk, "10.9.0.2", SERVER, 40002, 80,
+                      b"GET /a HTTP/1.1\r\nHost: victim\r\n\r\n", resp, close=False)
+    pk += attack_session(clk)
+    # endless tiny chunks, and a huge chunk size that overflows 64 bits
+    resp = (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" +
+            b"1\r\nA\r\n" * (100000 * scale) + b"fffffffffffffffffffffffff\r\n" + b"B" * 1000)
+    pk += tcp_session(clk, "10.9.0.3", SERVER, 40003, 80,
+                      b"GET /b HTTP/1.1\r\nHost: victim\r\n\r\n", resp, close=False)
+    # many pipelined requests with endless headers each
+    reqs = b"".join(b"GET /p%d HTTP/1.1\r\nHost: victim\r\n" % i + b"X: y\r\n" * 200 + b"\r\n"
+                    for i in range(300 * scale))
+    pk += tcp_session(clk, "10.9.0.4", SERVER, 40004, 80, reqs, b"", close=False)
+    return pk
+
+
+FLOODS = {
+    "syn": flood_syn,
+    "frag": flood_frag,
+    "ooo": flood_ooo,
+    "dnsloop": flood_dnsloop,
+    "http": flood_http,
+}
+
+
+def write_flood(name, path, scale=1, seed=1):
+    write_pcap(path, FLOODS[name](scale, random.Random(seed)))
+    return path
+
+
+def main(argv):
+    if len(argv) < 2 or argv[1] in ("-h", "--help"):
+        print(__doc__)
+        return 2
+    out = argv[1]
+    scale = 1
+    if "--scale" in argv:
+        scale = int(argv[argv.index("--scale") + 1])
+    seed = int(argv[argv.index("--seed") + 1]) if "--seed" in argv else 1
+    names = [argv[argv.index("--only") + 1]] if "--only" in argv else list(FLOODS)
+    os.makedirs(out, exist_ok=True)
+    for name in names:
+        p = write_flood(name, os.path.join(out, "flood-%s.pcap" % name), scale, seed)
+        print("%s: %d bytes" % (p, os.path.getsize(p)))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

@@ -197,7 +197,7 @@ labels_tsv=$out/labels.tsv
 for c in "${cases[@]}"; do printf '%s\t%s\t%s\t%s\n' "$c" "${label[$c]}" "${rules[$c]}" "${args[$c]:-}" >>"$labels_tsv"; done
 machine="$(lscpu | sed -n 's/^Model name: *//p' | head -1), $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), kernel $(uname -r)"
 commit=$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown)
-python3 - "$res" "$labels_tsv" "$runs" "$load_before" "$load_after" "$machine" "$commit" \
+RSS_MD=$out/rss_flows.md python3 - "$res" "$labels_tsv" "$runs" "$load_before" "$load_after" "$machine" "$commit" \
     "${NO_RESULTS:+/dev/null}" "$repo/bench/RESULTS.md" <<'EOF'
 import statistics, sys, time
 res, labels, runs, lb, la, machine, commit = sys.argv[1:8]
@@ -264,4 +264,8 @@ with open(dest, "w") as f:
     if tg:
         f.write("\n## Targets (from the issues)\n\n| target | aim (share of floor) | reached | |\n|---|---|---|---|\n" + "\n".join(tg) + "\n")
     f.write("\n## Per-case detail\n\n" + "\n".join("- " + n for n in notes) + "\n")
+    import os
+    rf = os.environ.get("RSS_MD", "")
+    if rf and os.path.exists(rf):
+        f.write("\n## Memory with concurrent flows (bench/rss_flows.sh, last run)\n\n" + open(rf).read())
 EOF

@@ -1017,8 +1017,8 @@ void sw_detect_reload(sw_engine *e)
      * set keeps the old one running. */
     if (sw_sig_manager_reload_async(d->sigs, &d->sig_cfg, (const char *const *)d->rule_files,
                                     d->n_rule_files) == 0) {
-        sw_sig_report rep;
-        if (sw_sig_manager_reload_wait(d->sigs, &rep) == 0) {
+        static sw_sig_report rep; /* large; reloads are serialised */
+        if (sw_sig_manager_reload_wait(d->sigs, &rep) == 1) {
             fprintf(stderr, "reload: rules loaded=%u skipped=%u errors=%u\n", rep.loaded,
                     rep.skipped, rep.errors);
             d->report = rep;

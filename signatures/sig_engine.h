@@ -165,7 +165,7 @@ struct sw_cfg_node;
 int sw_sig_config_load(const struct sw_cfg_node *root, sw_sig_config *c, char *err,
                        size_t errlen);
 
-#define SW_SIG_REPORT_MAX_ISSUES 64
+#define SW_SIG_REPORT_MAX_ISSUES 1024 /* every skipped rule of a real ruleset is listed */
 #define SW_SIG_REPORT_MAX_KW 32
 
 typedef struct sw_sig_issue {

@@ -75,6 +75,10 @@ typedef struct sw_flow_app {
     uint8_t file_open;
     uint8_t detect_flags; /* detect.c's per-flow bits */
     char checkin_name[128]; /* server name the beacon check-in used */
+    /* app_proto as events write it, recomputed only when the parser or
+     * nDPI's verdict changes (it is asked for on every inspected packet) */
+    uint8_t name_parser, name_ndpi_done;
+    char app_name[32];
     sw_sig_flow sig;      /* flowbits */
 } sw_flow_app;
 
@@ -238,7 +242,7 @@ static void lower_copy(char *dst, size_t cap, const char *src)
 
 /* Suricata's app_proto names where both know the protocol, else nDPI's
  * name in lower case; "failed" when classification gave up. */
-static const char *app_proto_name(sw_worker *w, const sw_flow *f, char *buf, size_t cap)
+static const char *app_proto_compute(sw_worker *w, const sw_flow *f, char *buf, size_t cap)
 {
     const sw_flow_app *fa = (const sw_flow_app *)f->app;
     if (!fa)
@@ -265,6 +269,21 @@ static const char *app_proto_name(sw_worker *w, const sw_flow *f, char *buf, siz
     if (strcmp(buf, "ike") == 0 || strcmp(buf, "ipsec") == 0)
         return "ike";
     return buf;
+}
+
+static const char *app_proto_name(sw_worker *w, const sw_flow *f, char *buf, size_t cap)
+{
+    sw_flow_app *fa = (sw_flow_app *)f->app;
+    if (!fa)
+        return NULL;
+    if (fa->name_parser != fa->parser || fa->name_ndpi_done != fa->ndpi_done ||
+        !fa->app_name[0]) {
+        const char *n = app_proto_compute(w, f, buf, cap);
+        snprintf(fa->app_name, sizeof fa->app_name, "%s", n ? n : "");
+        fa->name_parser = fa->parser;
+        fa->name_ndpi_done = fa->ndpi_done;
+    }
+    return fa->app_name[0] ? fa->app_name : NULL;
 }
 
 const char *sw_app_flow_proto(sw_worker *w, const sw_flow *f, char *buf, size_t cap)

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 #include "sensor/app.h"
@@ -34,7 +35,8 @@
     X(D_IOC_HITS, "spanwatch.ioc.hits")                           \
     X(D_BEACON_ALERTS, "spanwatch.detect.beacon_alerts_written")  \
     X(D_BUILTIN, "spanwatch.detect.builtin_alerts")               \
-    X(D_GEOIP_LOOKUPS, "spanwatch.geoip.lookups")
+    X(D_GEOIP_LOOKUPS, "spanwatch.geoip.lookups")               \
+    X(D_TRUSTED_DOWNLOADS, "spanwatch.files.trusted_downloads")
 
 enum {
 #define X(id, name) SW_CTR_##id,
@@ -65,6 +67,10 @@ typedef struct sw_detect_shared {
     sw_geoip_config geoip_cfg;
     sw_geoip *geoip;
     char geoip_warn[512];
+    /* files.trusted-domains: executable downloads from these (and names
+     * below them) raise no built-in alert: updates are not infections */
+    char trusted[64][128];
+    size_t n_trusted;
 } sw_detect_shared;
 
 typedef struct sw_detect_worker {
@@ -221,6 +227,25 @@ int sw_detect_shared_init(sw_engine *e, char *err, size_t errlen)
         d->beacon = sw_beacon_new(&d->beacon_cfg, err, errlen);
         if (!d->beacon)
             return -1;
+    }
+    static const char *const default_trusted[] = {
+        "windowsupdate.com", "update.microsoft.com", "download.microsoft.com",
+        "officecdn.microsoft.com", "delivery.mp.microsoft.com", "dl.google.com",
+        "deb.debian.org", "security.debian.org", "archive.ubuntu.com",
+        "download.mozilla.org"};
+    const sw_cfg_node *tl = sw_cfg_get(e->cfg_root, "files.trusted-domains");
+    if (tl) {
+        for (size_t i = 0; i < sw_cfg_len(tl) && d->n_trusted < 64; i++) {
+            const char *v = sw_cfg_scalar(sw_cfg_at(tl, i));
+            if (!v) {
+                snprintf(err, errlen, "config: files.trusted-domains: entry %zu is not a name", i);
+                return -1;
+            }
+            snprintf(d->trusted[d->n_trusted++], 128, "%s", v);
+        }
+    } else {
+        for (size_t i = 0; i < sizeof default_trusted / sizeof default_trusted[0]; i++)
+            snprintf(d->trusted[d->n_trusted++], 128, "%s", default_trusted[i]);
     }
     sw_geoip_config_defaults(&d->geoip_cfg);
     if (sw_geoip_config_load(e->cfg_root, &d->geoip_cfg, err, errlen) < 0)
@@ -869,12 +894,28 @@ static void http_response_sigs(sw_worker *w, sw_flow *f, const sw_http_tx *tx,
     run_sigs(w, f, NULL, false, &in, &o);
 }
 
+/* host equals a trusted name or lies below it (label boundary). */
+static bool trusted_host(const sw_detect_shared *d, const uint8_t *h, size_t hl)
+{
+    for (size_t i = 0; i < d->n_trusted; i++) {
+        size_t tl = strlen(d->trusted[i]);
+        if (hl < tl || strncasecmp((const char *)h + hl - tl, d->trusted[i], tl) != 0)
+            continue;
+        if (hl == tl || h[hl - tl - 1] == '.')
+            return true;
+    }
+    return false;
+}
+
 void sw_detect_file(sw_worker *w, sw_flow *f, const sw_http_tx *tx, const sw_file *file,
                     uint64_t ts_us)
 {
     http_response_sigs(w, f, tx, file, ts_us);
     tx_obj o = {.http = tx, .file = file};
-    if (sw_file_is_executable_download(file)) {
+    bool trusted = tx->host.p && trusted_host(DS(w), tx->host.p, tx->host.len);
+    if (trusted && sw_file_is_executable_download(file))
+        SW_CTR_INC(DW(w)->ctr, SW_CTR_D_TRUSTED_DOWNLOADS);
+    if (!trusted && sw_file_is_executable_download(file)) {
         char msg[200];
         snprintf(msg, sizeof msg, "SPANWATCH executable download (%s) over HTTP",
                  sw_file_kind_name(file->kind));

@@ -10,6 +10,7 @@ PKGS=(
   libmagic-dev libssl-dev libhiredis-dev
   python3 python3-jsonschema tshark tcpreplay iproute2 redis-server
   clang libclang-rt-14-dev valgrind
+  chromium
 )
 missing=()
 for p in "${PKGS[@]}"; do

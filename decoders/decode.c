@@ -16,7 +16,12 @@ static const char *const ctr_names[SW_DEC_CTR_COUNT] = {
 #define SW_X(id, path) [id] = path,
     SW_DEC_CTR_LIST(SW_X)
 #undef SW_X
-#define SW_X(id, name) [SW_DEC_CTR_EV_BASE + id] = "decoder.event." name,
+/* too_many_layers has its Suricata counter outside decoder.event (the plain
+ * decoder.too_many_layers above); its per-event twin goes under spanwatch. */
+#define SW_X(id, name)                                                          \
+    [SW_DEC_CTR_EV_BASE + id] = (id == SW_EV_TOO_MANY_LAYERS                  \
+                                     ? "spanwatch.decoder.event." name         \
+                                     : "decoder.event." name),
     SW_DEC_EVENT_LIST(SW_X)
 #undef SW_X
 };

@@ -1041,6 +1041,12 @@ static bool hs_reserve(sw_tls_state *s, tls_dir *d, size_t want)
 {
     if (d->hcap >= want)
         return true;
+    /* Never promise more than the cap: callers copy want bytes (found by
+     * fuzzing with a small max-handshake-size and an SSLv2 record). */
+    if (want > s->cfg.max_handshake) {
+        ctr_inc(s, SW_TLS_CTR_HANDSHAKE_TOO_LARGE);
+        return false;
+    }
     size_t nc = d->hcap ? d->hcap : 4096;
     while (nc < want)
         nc *= 2;

@@ -47,11 +47,23 @@ static const char *const app_ctr_names[] = {
 #undef X
 };
 
+#define MAX_DNS_PORTS 16
+
 typedef struct sw_app_shared {
     sw_http_config http;
     sw_tls_config tls;
     sw_dns_config dns;
+    uint16_t dns_ports[MAX_DNS_PORTS]; /* app-layer.dns.ports */
+    size_t n_dns_ports;
 } sw_app_shared;
+
+static bool is_dns_port(const sw_app_shared *s, uint16_t p)
+{
+    for (size_t i = 0; i < s->n_dns_ports; i++)
+        if (s->dns_ports[i] == p)
+            return true;
+    return false;
+}
 
 /* Per-flow app-layer state; recycled through a per-worker free list so
  * flow churn does not hit malloc for the common parts. */
@@ -74,6 +86,10 @@ typedef struct sw_flow_app {
     sw_file file;
     uint8_t file_open;
     uint8_t detect_flags; /* detect.c's per-flow bits */
+    /* Bytes held while they could still start HTTP or TLS: a request sent
+     * one byte per segment must not escape protocol recognition. */
+    uint8_t sniff_buf[2][16];
+    uint8_t sniff_len[2];
     char checkin_name[128]; /* server name the beacon check-in used */
     /* app_proto as events write it, recomputed only when the parser or
      * nDPI's verdict changes (it is asked for on every inspected packet) */
@@ -115,6 +131,24 @@ int sw_app_shared_init(sw_engine *e, char *err, size_t errlen)
     sw_http_config_defaults(&s->http);
     sw_tls_config_defaults(&s->tls);
     sw_dns_config_defaults(&s->dns);
+    s->dns_ports[0] = 53;
+    s->n_dns_ports = 1;
+    const sw_cfg_node *dp = sw_cfg_get(e->cfg_root, "app-layer.dns.ports");
+    if (dp) {
+        s->n_dns_ports = 0;
+        for (size_t i = 0; i < sw_cfg_len(dp) && i < MAX_DNS_PORTS; i++) {
+            const char *v = sw_cfg_scalar(sw_cfg_at(dp, i));
+            char *end = NULL;
+            long port = v ? strtol(v, &end, 10) : -1;
+            if (!v || *end || port < 1 || port > 65535) {
+                snprintf(err, errlen, "config: app-layer.dns.ports: '%s' is not a port",
+                         v ? v : "?");
+                free(s);
+                return -1;
+            }
+            s->dns_ports[s->n_dns_ports++] = (uint16_t)port;
+        }
+    }
     if (sw_http_config_load(e->cfg_root, &s->http, err, errlen) ||
         sw_tls_config_load(e->cfg_root, &s->tls, err, errlen) ||
         sw_dns_config_load(e->cfg_root, &s->dns, err, errlen)) {
@@ -303,14 +337,11 @@ static void dns_message(cb_ctx *c, const uint8_t *msg, size_t n, bool tcp)
     if (rc < 0)
         return;
     bool response = m->qr;
-    uint64_t tx_id;
-    if (!response)
-        tx_id = fa->dns_requests++;
-    else
-        tx_id = fa->dns_requests ? fa->dns_requests - 1 : 0;
+    /* Suricata 8 makes every DNS message its own transaction */
+    uint64_t tx_id = fa->dns_requests++;
     SW_CTR_INC(a->ctr, tcp ? SW_CTR_A_TX_DNS_TCP : SW_CTR_A_TX_DNS_UDP);
     sw_json *j = &c->w->json;
-    sw_eve_begin_flow(j, "dns", c->ts_us, c->f, "dns");
+    sw_eve_begin_flow(j, "dns", c->ts_us, c->f, "dns", c->w->cur_pcap_cnt, c->dir == 1);
     sw_eve_dns_write(j, m, tx_id, response, &AS(c->w)->dns);
     sw_worker_emit(c->w, j);
     sw_detect_dns(c->w, c->f, m, response, c->ts_us, tx_id);
@@ -359,7 +390,7 @@ static void http_on_tx_complete(void *u, const sw_http_tx *tx)
     if (!ts)
         ts = c->ts_us;
     sw_json *j = &w->json;
-    sw_eve_begin_flow(j, "http", ts, c->f, "http");
+    sw_eve_begin_flow(j, "http", ts, c->f, "http", w->cur_pcap_cnt, false);
     swj_uint(j, "tx_id", tx->tx_id);
     sw_eve_http(j, tx);
     sw_worker_emit(w, j);
@@ -371,7 +402,7 @@ static void http_on_tx_complete(void *u, const sw_http_tx *tx)
             SW_CTR_INC(AW(w)->ctr, SW_CTR_A_FILES);
             if (fa->file.state == SW_FILE_TRUNCATED)
                 SW_CTR_INC(AW(w)->ctr, SW_CTR_A_FILES_TRUNC);
-            sw_eve_begin_flow(j, "fileinfo", ts, c->f, "http");
+            sw_eve_begin_flow(j, "fileinfo", ts, c->f, "http", w->cur_pcap_cnt, true);
             sw_eve_http(j, tx);
             sw_eve_fileinfo(j, &fa->file);
             sw_worker_emit(w, j);
@@ -398,7 +429,7 @@ static void tls_log(sw_worker *w, sw_flow *f, uint64_t ts)
         return;
     fa->tls_logged = 1;
     sw_json *j = &w->json;
-    sw_eve_begin_flow(j, "tls", ts, f, "tls");
+    sw_eve_begin_flow(j, "tls", ts, f, "tls", w->cur_pcap_cnt, false);
     sw_eve_tls(j, fa->tls);
     sw_worker_emit(w, j);
     sw_detect_tls(w, f, fa->tls, ts);
@@ -406,18 +437,22 @@ static void tls_log(sw_worker *w, sw_flow *f, uint64_t ts)
 
 /* ---------- stream delivery and protocol choice ---------- */
 
-static bool looks_http_request(const uint8_t *d, uint32_t n)
+static const char *const http_methods[] = {
+    "GET ",     "POST ",  "HEAD ",  "PUT ",   "DELETE ", "OPTIONS ",  "CONNECT ",   "PATCH ",
+    "TRACE ",   "PROPFIND ", "MKCOL ", "COPY ", "MOVE ",  "LOCK ",   "UNLOCK ", "PROPPATCH "};
+
+/* 1: d starts with one of the words; 2: d is a proper prefix of one. */
+static int word_match(const uint8_t *d, uint32_t n, const char *const *words, size_t nw)
 {
-    static const char *const m[] = {"GET ", "POST ", "HEAD ", "PUT ", "DELETE ",
-                                    "OPTIONS ", "CONNECT ", "PATCH ", "TRACE ",
-                                    "PROPFIND ", "MKCOL ", "COPY ", "MOVE ", "LOCK ",
-                                    "UNLOCK ", "PROPPATCH "};
-    for (size_t i = 0; i < sizeof m / sizeof m[0]; i++) {
-        size_t l = strlen(m[i]);
-        if (n >= l && memcmp(d, m[i], l) == 0)
-            return true;
+    int best = 0;
+    for (size_t i = 0; i < nw; i++) {
+        size_t l = strlen(words[i]);
+        if (n >= l && memcmp(d, words[i], l) == 0)
+            return 1;
+        if (n < l && memcmp(d, words[i], n) == 0)
+            best = 2;
     }
-    return false;
+    return best;
 }
 
 static bool looks_tls(const uint8_t *d, uint32_t n)
@@ -428,18 +463,34 @@ static bool looks_tls(const uint8_t *d, uint32_t n)
     return n >= 3 && (d[0] & 0x80) && d[2] == 0x01;
 }
 
-/* Picks the parser from the first bytes a flow carries (what Suricata's
- * protocol detection does), falling back on the server port. */
-static uint8_t sniff(const sw_flow *f, int dir, const uint8_t *d, uint32_t n)
+static uint8_t by_port(const sw_app_shared *as, const sw_flow *f)
 {
-    if (dir == 0 && looks_http_request(d, n))
+    uint16_t sp = sw_flow_server_port(f);
+    if (is_dns_port(as, sp))
+        return P_DNS;
+    if (sp == 80 || sp == 8080 || sp == 8000 || sp == 3128)
         return P_HTTP;
-    if (dir == 1 && n >= 5 && memcmp(d, "HTTP/", 5) == 0)
+    if (sp == 443 || sp == 8443)
+        return P_TLS;
+    return P_OTHER;
+}
+
+/* Picks the parser from the first bytes a flow carries (what Suricata's
+ * protocol detection does), falling back on the server port. P_NONE: the
+ * bytes so far are too few to tell. */
+static uint8_t sniff(const sw_app_shared *as, const sw_flow *f, int dir, const uint8_t *d,
+                     uint32_t n)
+{
+    static const char *const resp[] = {"HTTP/"};
+    int m = dir == 0 ? word_match(d, n, http_methods, sizeof http_methods / sizeof *http_methods)
+                     : word_match(d, n, resp, 1);
+    if (m == 1)
         return P_HTTP;
     if (looks_tls(d, n))
         return P_TLS;
-    uint16_t sp = sw_flow_server_port(f);
-    if (sp == 53)
+    if (m == 2 || (n < 3 && (d[0] == 0x16 || (d[0] & 0x80))))
+        return P_NONE;
+    if (is_dns_port(as, sw_flow_server_port(f)))
         return P_DNS;
     return P_OTHER;
 }
@@ -479,12 +530,46 @@ static void deliver(void *u, const uint8_t *data, uint32_t len)
     if (!data)
         SW_CTR_INC(AW(w)->ctr, SW_CTR_A_GAP_EVENTS);
     if (fa->parser == P_NONE) {
-        if (!data)
+        int dir = c->dir;
+        if (!data) {
+            fa->sniff_len[dir] = 0; /* a hole before we could tell: start again */
             return;
-        if (!parser_alloc(w, c->f, fa, sniff(c->f, c->dir, data, len))) {
+        }
+        uint8_t comb[32];
+        uint32_t have = fa->sniff_len[dir];
+        uint32_t take = len < sizeof comb - have ? len : (uint32_t)sizeof comb - have;
+        memcpy(comb, fa->sniff_buf[dir], have);
+        memcpy(comb + have, data, take);
+        uint8_t p = sniff(AS(w), c->f, dir, comb, have + take);
+        if (p == P_NONE) {
+            if (have + len <= sizeof fa->sniff_buf[dir]) {
+                memcpy(fa->sniff_buf[dir] + have, data, len);
+                fa->sniff_len[dir] = (uint8_t)(have + len);
+                return;
+            }
+            p = by_port(AS(w), c->f);
+        }
+        if (!parser_alloc(w, c->f, fa, p)) {
             SW_CTR_INC(AW(w)->ctr, SW_CTR_A_STATE_FAIL);
             fa->parser = P_OTHER;
             return;
+        }
+        if (have) {
+            /* what was held goes first, then this chunk */
+            uint8_t held[16];
+            memcpy(held, fa->sniff_buf[dir], have);
+            fa->sniff_len[dir] = 0;
+            deliver(u, held, have);
+        }
+        if (fa->sniff_len[dir ^ 1]) {
+            /* the other side's held bytes belong to this parser too */
+            uint8_t held[16];
+            uint8_t hn = fa->sniff_len[dir ^ 1];
+            memcpy(held, fa->sniff_buf[dir ^ 1], hn);
+            fa->sniff_len[dir ^ 1] = 0;
+            cb_ctx oc = *c;
+            oc.dir = dir ^ 1;
+            deliver(&oc, held, hn);
         }
     }
     switch (fa->parser) {
@@ -571,7 +656,7 @@ static void udp_payload(sw_worker *w, sw_flow *f, sw_flow_app *fa, const sw_pack
         uint16_t sp = sw_flow_server_port(f);
         uint16_t cp = sw_flow_client_port(f);
         /* mDNS (5353) and LLMNR (5355) share the format. */
-        if (sp == 53 || cp == 53 || sp == 5353 || sp == 5355)
+        if (is_dns_port(AS(w), sp) || is_dns_port(AS(w), cp) || sp == 5353 || sp == 5355)
             dns = true;
         else if (fa->ndpi_done && (fa->ndpi_master == NDPI_PROTOCOL_DNS ||
                                    fa->ndpi_app == NDPI_PROTOCOL_DNS))
@@ -604,8 +689,12 @@ void sw_app_packet(sw_worker *w, sw_flow *f, const sw_packet *p, bool to_server,
         int dir = to_server ? 0 : 1;
         sw_stream *s = &fa->st[dir];
         cb_ctx c = {w, f, dir, p->ts_us};
-        if (p->l4.tcp_flags & SW_TCP_SYN)
+        if (p->l4.tcp_flags & SW_TCP_SYN) {
             sw_stream_syn(s, p->l4.seq);
+            /* the SYN/ACK acknowledges the client's ISN that counts */
+            if ((p->l4.tcp_flags & SW_TCP_ACK) && !to_server)
+                sw_stream_syn(&fa->st[0], p->l4.ack - 1);
+        }
         if (p->l4.payload_len && !(p->l4.tcp_flags & SW_TCP_RST))
             sw_stream_segment(w->streams, s, p->l4.seq, p->l4.payload, p->l4.payload_len,
                               deliver, &c);
@@ -676,7 +765,7 @@ void sw_app_flow_end(sw_worker *w, sw_flow *f, sw_flow_end_reason why)
     sw_detect_flow_end(w, f);
     char pb[48];
     sw_json *j = &w->json;
-    sw_eve_begin_flow(j, "flow", ts, f, app_proto_name(w, f, pb, sizeof pb));
+    sw_eve_begin_flow(j, "flow", ts, f, app_proto_name(w, f, pb, sizeof pb), 0, false);
     sw_eve_flow_body(j, f, why);
     if (fa)
         ndpi_object(w, j, fa);

@@ -57,7 +57,14 @@ typedef struct shard {
     uint32_t *buckets;
     uint32_t nbuckets;
     uint32_t lru_head, lru_tail; /* head = most recent */
+    struct name_slot *names;     /* direct-mapped by key id */
+    uint32_t nnames;             /* power of two */
 } shard;
+
+typedef struct name_slot {
+    uint64_t id;
+    char name[SW_BEACON_NAME_MAX];
+} name_slot;
 
 typedef struct prev_set {
     uint64_t dh[PREV_WAYS];
@@ -125,6 +132,7 @@ void sw_beacon_config_defaults(sw_beacon_config *c)
     c->prevalence_min_hosts = 6;
     c->prevalence_min_share = 0.02;
     c->prevalence_slots = 1u << 16;
+    c->name_slots = 4096;
     static const uint16_t ports[] = {53, 123, 67, 68, 137, 138, 5353, 5355, 1900};
     for (size_t i = 0; i < sizeof(ports) / sizeof(ports[0]); i++)
         c->exclude_ports[c->n_exclude_ports++] = ports[i];
@@ -234,6 +242,7 @@ int sw_beacon_config_load(const sw_cfg_node *root, sw_beacon_config *c, char *er
         get_u32(root, "beacon.prevalence.min-hosts", &c->prevalence_min_hosts, err, errlen) < 0 ||
         sw_cfg_get_double(root, "beacon.prevalence.min-share", &c->prevalence_min_share, err, errlen) < 0 ||
         get_u32(root, "beacon.prevalence.slots", &c->prevalence_slots, err, errlen) < 0 ||
+        get_u32(root, "beacon.name-slots", &c->name_slots, err, errlen) < 0 ||
         sw_cfg_get_bool(root, "beacon.skip-multicast", &c->skip_multicast, err, errlen) < 0 ||
         sw_cfg_get_bool(root, "beacon.dns-tunnel.enabled", &c->tunnel_enabled, err, errlen) < 0 ||
         get_u32(root, "beacon.dns-tunnel.encoded-queries", &c->tunnel_min_queries, err, errlen) < 0 ||
@@ -249,6 +258,10 @@ int sw_beacon_config_load(const sw_cfg_node *root, sw_beacon_config *c, char *er
     }
     if (c->min_checkins < 4) {
         snprintf(err, errlen, "config: beacon.min-checkins: must be >= 4");
+        return -1;
+    }
+    if (c->name_slots > (1u << 20)) {
+        snprintf(err, errlen, "config: beacon.name-slots: at most 1048576");
         return -1;
     }
     if (c->shards == 0 || (c->shards & (c->shards - 1)) || c->shards > 4096) {
@@ -589,7 +602,11 @@ sw_beacon *sw_beacon_new(const sw_beacon_config *c, char *err, size_t errlen)
             s->nbuckets >>= 1;
         s->e = calloc((size_t)s->cap + 1, sizeof(bentry));
         s->buckets = calloc(s->nbuckets, sizeof(uint32_t));
-        if (!s->e || !s->buckets)
+        s->nnames = 1;
+        while ((uint64_t)s->nnames * b->nshards < c->name_slots)
+            s->nnames <<= 1;
+        s->names = calloc(s->nnames, sizeof(name_slot));
+        if (!s->e || !s->buckets || !s->names)
             goto oom;
     }
     b->nprev = 1;
@@ -611,7 +628,8 @@ sw_beacon *sw_beacon_new(const sw_beacon_config *c, char *err, size_t errlen)
     }
     SW_CTR_SET(b->ctr, SW_BEACON_CTR_KEYS_CAPACITY, per * b->nshards);
     SW_CTR_SET(b->ctr, SW_BEACON_CTR_MEMUSE,
-               per * b->nshards * sw_beacon_bytes_per_key() + b->nprev * sizeof(prev_set));
+               per * b->nshards * sw_beacon_bytes_per_key() + b->nprev * sizeof(prev_set) +
+                   (uint64_t)b->sh[0].nnames * b->nshards * sizeof(name_slot));
     return b;
 oom:
     snprintf(err, errlen, "beacon: cannot allocate %llu bytes (beacon.memcap)", (unsigned long long)c->memcap);
@@ -628,6 +646,7 @@ void sw_beacon_free(sw_beacon *b)
             pthread_mutex_destroy(&b->sh[i].mu);
             free(b->sh[i].e);
             free(b->sh[i].buckets);
+            free(b->sh[i].names);
         }
         free(b->sh);
     }
@@ -992,6 +1011,35 @@ static void init_entry(sw_beacon *b, bentry *e, int kind, uint64_t ts_us)
     e->base_us = ts_us > back ? ts_us - back : 0;
 }
 
+static name_slot *name_slot_of(const shard *s, uint64_t id)
+{
+    return &s->names[(uint32_t)(id >> 44) & (s->nnames - 1)];
+}
+
+/* A key whose pending check-ins may be committed only at flush needs its
+ * name then. Only keys that can still alert take a slot: enough check-ins
+ * committed and pending for two passing evaluations (one if the last one
+ * passed), and no alert within the re-alert interval. Shard locked. */
+static void keep_name(sw_beacon *b, shard *s, const bentry *e, const obs_ctx *cx, uint64_t now_us)
+{
+    const char *name = e->kind == K_NAME ? cx->server_name : cx->rrname;
+    if (!name || !name[0] || e->npend == 0 || !s->nnames)
+        return;
+    uint32_t need = b->cfg.min_checkins + ((e->tunnel_alerted & ARMED) ? 0u : 1u);
+    if (e->count + e->npend < need)
+        return;
+    if (e->last_alert_us && now_us >= e->last_alert_us && now_us - e->last_alert_us < b->cfg.realert_us)
+        return;
+    name_slot *ns = name_slot_of(s, e->id);
+    if (ns->id == e->id)
+        return;
+    if (ns->id)
+        SW_CTR_INC(b->ctr, SW_BEACON_CTR_NAMES_REPLACED);
+    SW_CTR_INC(b->ctr, SW_BEACON_CTR_NAMES_STORED);
+    ns->id = e->id;
+    snprintf(ns->name, sizeof(ns->name), "%s", name);
+}
+
 /* Adds one observation to a key: reorder buffer, then commits what the
  * watermark released. */
 static void observe_key(sw_beacon *b, uint64_t id, int kind, const obs_ctx *cx, sw_beacon_alert *out, int max,
@@ -1051,6 +1099,8 @@ static void observe_key(sw_beacon *b, uint64_t id, int kind, const obs_ctx *cx, 
         if (commit(b, e, ct, cx, &tmp))
             emit(b, out, max, nout, &tmp);
     }
+    if (kind != K_FLOW)
+        keep_name(b, s, e, cx, c->ts_us);
 out:
     pthread_mutex_unlock(&s->mu);
 }
@@ -1089,8 +1139,11 @@ static bool tunnel_signals(sw_beacon *b, uint64_t id, const obs_ctx *cx, const c
     const sw_checkin *c = cx->c;
     size_t ql = strlen(qname), rl = strlen(regdom);
     size_t sl = ql > rl + 1 ? ql - rl - 1 : 0;
-    bool enc = sl && sw_dns_sub_encoded(qname, sl);
-    bool rnd = sl && sw_dns_sub_random(qname, sl);
+    /* DNSBL and whois-by-DNS lookups (4.3.2.1.zen.spamhaus.org) carry an
+     * address below the zone: digits look random, they are no data */
+    bool addr = sl && sw_dns_sub_is_addr(qname, sl);
+    bool enc = sl && !addr && sw_dns_sub_encoded(qname, sl);
+    bool rnd = sl && !addr && sw_dns_sub_random(qname, sl);
     uint64_t qh = hash_bytes(7, qname, ql);
     shard *s = &b->sh[id & (b->nshards - 1)];
     int fired[3] = {0, 0, 0};
@@ -1211,11 +1264,24 @@ static int observe_dns(sw_beacon *b, const sw_checkin *c, sw_beacon_alert *out, 
         SW_CTR_INC(b->ctr, SW_BEACON_CTR_SKIP_ALLOW);
         return 0;
     }
-    /* reverse lookups and link-local service discovery are infrastructure */
+    /* LLMNR and mDNS go to multicast groups: Windows and Apple hosts
+     * re-ask "isatap", "wpad" or their own name on timers */
+    int ipver = c->ip_version == 6 ? 6 : 4;
+    if (b->cfg.skip_multicast &&
+        (is_multicast_or_broadcast(ipver, c->dst) || c->dport == 5353 || c->dport == 5355)) {
+        SW_CTR_INC(b->ctr, SW_BEACON_CTR_SKIP_MCAST);
+        return 0;
+    }
+    /* reverse lookups, link-local service discovery and single-label names
+     * (search-list and NetBIOS-style local resolution) reach no C2 on the
+     * Internet */
     size_t ql = strlen(qname);
     if ((ql > 13 && strcmp(qname + ql - 13, ".in-addr.arpa") == 0) ||
-        (ql > 9 && strcmp(qname + ql - 9, ".ip6.arpa") == 0) || (ql > 6 && strcmp(qname + ql - 6, ".local") == 0))
+        (ql > 9 && strcmp(qname + ql - 9, ".ip6.arpa") == 0) || (ql > 6 && strcmp(qname + ql - 6, ".local") == 0) ||
+        !strchr(qname, '.')) {
+        SW_CTR_INC(b->ctr, SW_BEACON_CTR_SKIP_LOCAL);
         return 0;
+    }
     const char *rd = psl_registrable_domain(b->psl, qname);
     char regdom[SW_BEACON_NAME_MAX];
     snprintf(regdom, sizeof(regdom), "%s", rd ? rd : qname);
@@ -1332,24 +1398,60 @@ static uint64_t flow_dest_hash(const uint8_t *dst, uint16_t dport, uint8_t proto
 int sw_beacon_flush(sw_beacon *b, sw_beacon_alert *out, int max)
 {
     int nout = 0;
-    while (b->flush_shard < b->nshards && nout < max) {
+    while (b->flush_shard < b->nshards && (nout == 0 || max - nout >= NPEND)) {
         shard *s = &b->sh[b->flush_shard];
         pthread_mutex_lock(&s->mu);
-        while (b->flush_idx < s->used && nout < max) {
+        /* one key commits up to NPEND check-ins: room for all of them */
+        while (b->flush_idx < s->used && (nout == 0 || max - nout >= NPEND)) {
             bentry *e = &s->e[++b->flush_idx];
             if (!e->id || e->kind == K_HOST)
                 continue;
-            /* Names are not stored per key (memory budget), so only
-             * address-keyed beacons can still be reported here; the others
-             * are committed silently. */
-            obs_ctx cx = {NULL, SW_BSIG_FLOW, NULL, NULL, flow_dest_hash(e->dst, e->dport, e->proto)};
+            /* Keys store no names (memory budget): named keys close to
+             * alerting left theirs in the shard's name table. */
+            obs_ctx cx = {NULL, SW_BSIG_FLOW, NULL, NULL, 0};
+            const char *name = NULL;
+            if (e->kind != K_FLOW) {
+                name_slot *ns = name_slot_of(s, e->id);
+                if (ns->id == e->id)
+                    name = ns->name;
+            }
+            switch (e->kind) {
+            case K_NAME:
+                cx.sig = SW_BSIG_NAME;
+                cx.server_name = name;
+                cx.dest_h = name ? hash_bytes(4, name, strlen(name)) : 0;
+                break;
+            case K_QNAME:
+                cx.sig = SW_BSIG_DNS_NAME;
+                cx.rrname = name;
+                cx.dest_h = name ? hash_bytes(2, name, strlen(name)) : 0;
+                break;
+            case K_DOMAIN:
+                cx.sig = SW_BSIG_DNS_DOMAIN;
+                cx.rrname = name;
+                cx.dest_h = name ? hash_bytes(3, name, strlen(name)) : 0;
+                break;
+            default:
+                cx.dest_h = flow_dest_hash(e->dst, e->dport, e->proto);
+                break;
+            }
             while (e->npend > 0) {
                 uint32_t ct = e->pend_ms[0];
                 memmove(e->pend_ms, e->pend_ms + 1, (NPEND - 1) * sizeof(uint32_t));
                 e->npend--;
                 sw_beacon_alert tmp;
-                if (commit(b, e, ct, e->kind == K_FLOW ? &cx : NULL, &tmp) && nout < max)
+                if (!commit(b, e, ct, &cx, &tmp))
+                    continue;
+                if (e->kind != K_FLOW && !name) {
+                    /* the contract wants the name: count what was lost */
+                    SW_CTR_ADD(b->ctr, SW_BEACON_CTR_ALERTS, (uint64_t)-1);
+                    SW_CTR_INC(b->ctr, SW_BEACON_CTR_FLUSH_UNNAMED);
+                    continue;
+                }
+                if (nout < max)
                     out[nout++] = tmp;
+                else
+                    SW_CTR_INC(b->ctr, SW_BEACON_CTR_ALERTS_DROPPED);
             }
         }
         if (b->flush_idx >= s->used) {

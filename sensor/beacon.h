@@ -130,6 +130,9 @@ typedef struct sw_beacon_config {
     uint32_t prevalence_min_hosts;
     double prevalence_min_share;
     uint32_t prevalence_slots; /* destinations tracked (4-way sets) */
+    /* names of keys close to alerting, so that alerts raised at flush
+     * still carry server_name/rrname (keys store no names: memory budget) */
+    uint32_t name_slots;
     uint16_t exclude_ports[32];
     int n_exclude_ports;
     bool skip_multicast;
@@ -187,12 +190,16 @@ int sw_beacon_flush(sw_beacon *b, sw_beacon_alert *out, int max);
     X(BURST, "spanwatch.beacon.checkins_burst")                 \
     X(SKIP_PORT, "spanwatch.beacon.skipped_port")               \
     X(SKIP_MCAST, "spanwatch.beacon.skipped_multicast")         \
+    X(SKIP_LOCAL, "spanwatch.beacon.skipped_local_name")        \
     X(SKIP_ALLOW, "spanwatch.beacon.skipped_allowlist")         \
     X(SUPPRESSED_PREV, "spanwatch.beacon.suppressed_prevalence") \
     X(ALERTS, "spanwatch.beacon.alerts")                        \
     X(ALERTS_TUNNEL, "spanwatch.beacon.alerts_tunnel")          \
     X(ALERTS_DROPPED, "spanwatch.beacon.alerts_dropped")        \
     X(PREV_REPLACED, "spanwatch.beacon.prevalence_replaced")    \
+    X(NAMES_STORED, "spanwatch.beacon.names_stored")            \
+    X(NAMES_REPLACED, "spanwatch.beacon.names_replaced")        \
+    X(FLUSH_UNNAMED, "spanwatch.beacon.flush_alerts_unnamed")   \
     X(MEMUSE, "spanwatch.beacon.memuse")
 
 enum {

@@ -64,12 +64,26 @@ static int node_add(sw_cfg_node *parent, char *key, sw_cfg_node *kid)
         parent->cap = nc;
     }
     if (parent->type == SW_CFG_MAP) {
-        /* A later duplicate key overrides the earlier one, as in Suricata. */
+        /* A later duplicate key overrides the earlier one, as in Suricata;
+         * two maps under one key are merged, so config fragments that each
+         * add to a section (app-layer: http / tls / dns) can be joined. */
         for (size_t i = 0; i < parent->n; i++) {
             if (strcmp(parent->keys[i], key) == 0) {
-                sw_cfg_free(parent->kids[i]);
-                parent->kids[i] = kid;
                 free(key);
+                sw_cfg_node *old = parent->kids[i];
+                if (old->type == SW_CFG_MAP && kid->type == SW_CFG_MAP) {
+                    for (size_t k = 0; k < kid->n; k++) {
+                        if (node_add(old, kid->keys[k], kid->kids[k]) < 0)
+                            return -1;
+                        kid->keys[k] = NULL;
+                        kid->kids[k] = NULL;
+                    }
+                    kid->n = 0;
+                    sw_cfg_free(kid);
+                    return 0;
+                }
+                sw_cfg_free(old);
+                parent->kids[i] = kid;
                 return 0;
             }
         }

@@ -335,6 +335,8 @@ static void alert_begin(sw_worker *w, sw_json *j, sw_flow *f, const sw_packet *p
     swj_reset(j);
     swj_ts(j, "timestamp", ts);
     swj_uint(j, "flow_id", f->flow_id);
+    if (w->cur_pcap_cnt)
+        swj_uint(j, "pcap_cnt", w->cur_pcap_cnt);
     swj_str(j, "event_type", "alert");
     const uint8_t *sip = to_server ? sw_flow_client_ip(f) : sw_flow_server_ip(f);
     const uint8_t *dip = to_server ? sw_flow_server_ip(f) : sw_flow_client_ip(f);
@@ -617,15 +619,24 @@ static void beacon_emit(sw_worker *w, sw_json *j, const sw_beacon_alert *a)
     sw_worker_emit(w, j);
 }
 
-static void beacon_observe(sw_worker *w, const sw_checkin *c)
+/* f: the flow the observation came from (alerts naming it mark it). */
+static void beacon_observe(sw_worker *w, const sw_checkin *c, sw_flow *f)
 {
     sw_detect_shared *d = DS(w);
     if (!d->beacon)
         return;
     sw_detect_worker *dw = DW(w);
     int n = sw_beacon_observe(d->beacon, c, dw->balerts, 8);
-    for (int i = 0; i < n; i++)
+    for (int i = 0; i < n; i++) {
+        if (f && dw->balerts[i].flow_id == f->flow_id)
+            f->alerted = 1;
         beacon_emit(w, &w->json, &dw->balerts[i]);
+    }
+}
+
+static bool is_multicast(int fam, const uint8_t *a)
+{
+    return fam == 6 ? a[0] == 0xff : (a[0] & 0xf0) == 0xe0;
 }
 
 static void checkin_from_flow(sw_checkin *c, const sw_flow *f, uint64_t ts,
@@ -674,7 +685,7 @@ static void checkin_flow_start(sw_worker *w, sw_flow *f, const char *server_name
     char *keep = sw_app_checkin_name(f);
     if (keep && server_name)
         snprintf(keep, 128, "%s", server_name);
-    beacon_observe(w, &c);
+    beacon_observe(w, &c, f);
 }
 
 /* ---------- hooks ---------- */
@@ -766,12 +777,15 @@ void sw_detect_dns(sw_worker *w, sw_flow *f, const sw_dns_msg *m, bool response,
         run_sigs(w, f, NULL, true, &in, &o);
         if (q)
             ioc_domain(w, f, true, ts_us, name, nlen, &o);
-        if (q && DS(w)->beacon) {
+        /* mDNS and LLMNR go to multicast: name announcements, not a host
+         * asking a resolver */
+        int fam = f->key.ipver == 6 ? 6 : 4;
+        if (q && DS(w)->beacon && !is_multicast(fam, sw_flow_server_ip(f))) {
             sw_checkin c;
             checkin_from_flow(&c, f, ts_us, SW_CHECKIN_DNS_QUERY);
             c.qname = name;
             c.qtype = m->n_questions ? m->questions[0].type : 0;
-            beacon_observe(w, &c);
+            beacon_observe(w, &c, f);
         }
         return;
     }
@@ -818,7 +832,7 @@ void sw_detect_http_request(sw_worker *w, sw_flow *f, const sw_http_tx *tx)
         checkin_from_flow(&c, f, tx->ts_request_us, SW_CHECKIN_REQUEST);
         c.server_name = host[0] ? host : NULL;
         c.bytes_toserver = (uint32_t)tx->req_body_len;
-        beacon_observe(w, &c);
+        beacon_observe(w, &c, f);
     }
     sw_detect_input in;
     input_from(w, &in, f, NULL, true, tx->ts_request_us);

@@ -17,5 +17,10 @@ bool sw_dns_sub_random(const char *sub, size_t n);
 /* The first label of a registered domain ("xkqjzvbw" of "xkqjzvbw.com")
  * looks machine-generated. */
 bool sw_dns_label_dga(const char *label, size_t n);
+/* sub[0..n) starts with an IP address written as DNS labels: four decimal
+ * labels 0..255 (reversed IPv4, "4.3.2.1.zen" of a DNSBL lookup,
+ * "...origin.asn" of a whois-by-DNS lookup) or 32 one-hex-digit labels
+ * (IPv6 nibbles). Such names carry an address, not encoded data. */
+bool sw_dns_sub_is_addr(const char *sub, size_t n);
 
 #endif

@@ -87,6 +87,7 @@ struct sw_worker {
     struct sw_app_worker *app;
     sw_json json;
     uint64_t now_us;
+    uint64_t cur_pcap_cnt; /* of the packet being processed, for events */
     uint64_t next_expire_us;
     uint64_t ctr[SW_WORKER_CTR_COUNT];
 };

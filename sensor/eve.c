@@ -44,19 +44,29 @@ static void vlan_array(sw_json *j, const sw_flow *f)
 }
 
 void sw_eve_begin_flow(sw_json *j, const char *event_type, uint64_t ts_us,
-                       const sw_flow *f, const char *app_proto)
+                       const sw_flow *f, const char *app_proto, uint64_t pcap_cnt,
+                       bool to_client)
 {
     char pb[8];
     int fam = f->key.ipver == 6 ? 6 : 4;
-    begin_common(j, event_type, ts_us, f);
+    swj_reset(j);
+    swj_ts(j, "timestamp", ts_us);
+    swj_uint(j, "flow_id", f->flow_id);
+    if (pcap_cnt)
+        swj_uint(j, "pcap_cnt", pcap_cnt);
+    swj_str(j, "event_type", event_type);
     vlan_array(j, f);
-    swj_ip(j, "src_ip", fam, sw_flow_client_ip(f));
+    const uint8_t *sip = to_client ? sw_flow_server_ip(f) : sw_flow_client_ip(f);
+    const uint8_t *dip = to_client ? sw_flow_client_ip(f) : sw_flow_server_ip(f);
+    uint16_t sp = to_client ? sw_flow_server_port(f) : sw_flow_client_port(f);
+    uint16_t dp = to_client ? sw_flow_client_port(f) : sw_flow_server_port(f);
+    swj_ip(j, "src_ip", fam, sip);
     bool ports = f->key.proto == 6 || f->key.proto == 17 || f->key.proto == 132;
     if (ports)
-        swj_uint(j, "src_port", sw_flow_client_port(f));
-    swj_ip(j, "dest_ip", fam, sw_flow_server_ip(f));
+        swj_uint(j, "src_port", sp);
+    swj_ip(j, "dest_ip", fam, dip);
     if (ports)
-        swj_uint(j, "dest_port", sw_flow_server_port(f));
+        swj_uint(j, "dest_port", dp);
     swj_str(j, "proto", sw_proto_name(f->key.proto, pb));
     if ((f->key.proto == 1 || f->key.proto == 58) && f->icmp_seen_ts) {
         swj_uint(j, "icmp_type", f->icmp_type_ts);
@@ -124,7 +134,8 @@ void sw_eve_flow_body(sw_json *j, const sw_flow *f, sw_flow_end_reason why)
     swj_uint(j, "bytes_toclient", f->bytes_tc);
     swj_ts(j, "start", f->start_us);
     swj_ts(j, "end", f->last_us);
-    swj_uint(j, "age", (f->last_us - f->start_us) / 1000000u);
+    /* Suricata: whole seconds of the end minus whole seconds of the start */
+    swj_uint(j, "age", f->last_us / 1000000u - f->start_us / 1000000u);
     swj_str(j, "state", sw_flow_state_name(f));
     swj_str(j, "reason", sw_flow_reason_name(why));
     swj_bool(j, "alerted", f->alerted);

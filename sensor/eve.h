@@ -12,10 +12,13 @@
 #include "sensor/flow.h"
 #include "sensor/json.h"
 
-/* Header of a flow-bound event oriented client -> server: timestamp,
- * flow_id, event_type, addresses, proto, community_id, app_proto. */
+/* Header of a flow-bound event: timestamp, flow_id, [pcap_cnt], event_type,
+ * addresses, proto, community_id, app_proto. Oriented client -> server, or
+ * server -> client when to_client (a DNS response, say, as Suricata does).
+ * pcap_cnt 0 is left out (flow events). */
 void sw_eve_begin_flow(sw_json *j, const char *event_type, uint64_t ts_us,
-                       const sw_flow *f, const char *app_proto);
+                       const sw_flow *f, const char *app_proto, uint64_t pcap_cnt,
+                       bool to_client);
 /* Header oriented as the packet travels (alerts, anomalies). f may be NULL. */
 void sw_eve_begin_packet(sw_json *j, const char *event_type, const sw_packet *p,
                          const sw_flow *f, const char *app_proto);

@@ -295,9 +295,23 @@ void swj_ts(sw_json *j, const char *key, uint64_t ts_us)
 
 void swj_ip(sw_json *j, const char *key, int family, const uint8_t *addr)
 {
-    char b[INET6_ADDRSTRLEN];
-    if (!inet_ntop(family == 6 ? AF_INET6 : AF_INET, addr, b, sizeof b))
+    char b[48];
+    if (family == 6) {
+        /* Suricata writes IPv6 uncompressed (8 groups of 4 hex digits), and
+         * SIEM parsers and lookups key on that exact text. */
+        size_t n = 0;
+        for (int i = 0; i < 16; i += 2) {
+            if (i)
+                b[n++] = ':';
+            b[n++] = hexd[addr[i] >> 4];
+            b[n++] = hexd[addr[i] & 15];
+            b[n++] = hexd[addr[i + 1] >> 4];
+            b[n++] = hexd[addr[i + 1] & 15];
+        }
+        b[n] = '\0';
+    } else if (!inet_ntop(AF_INET, addr, b, sizeof b)) {
         b[0] = '\0';
+    }
     swj_str(j, key, b);
 }
 

@@ -600,10 +600,8 @@ static int ensure_dir(const char *d)
 int main(int argc, char **argv)
 {
     options o;
-    if (parse_args(argc, argv, &o) < 0) {
-        usage(stderr);
-        return 2;
-    }
+    if (parse_args(argc, argv, &o) < 0)
+        return 2; /* parse_args said what is wrong, in one line */
     char err[1024] = "";
     sw_cfg_node *root = NULL;
     if (o.config) {

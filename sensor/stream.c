@@ -119,7 +119,10 @@ static void chunk_put(sw_stream_pool *p, uint32_t idx1)
 
 void sw_stream_syn(sw_stream *s, uint32_t isn)
 {
-    if (!s->started) {
+    /* A later SYN (or the SYN/ACK's acknowledgement) wins while no data has
+     * flowed: under a SYN flood on the same ports only the handshake that
+     * was answered carries the connection. */
+    if (!s->started || (s->delivered == 0 && !s->seg_head && !s->depth_hit)) {
         s->next_seq = isn + 1;
         s->started = 1;
     }

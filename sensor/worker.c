@@ -65,6 +65,7 @@ void sw_worker_tick(sw_worker *w, uint64_t now_us)
 void sw_worker_packet(sw_worker *w, sw_packet *p)
 {
     sw_worker_tick(w, p->ts_us);
+    w->cur_pcap_cnt = p->pcap_cnt;
     sw_dec_result r = sw_decode_packet(&w->dec, p);
     if (r == SW_DEC_FRAGMENT) {
         SW_CTR_INC(w->ctr, SW_CTR_W_FRAGS);

@@ -7,6 +7,7 @@ file."""
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -260,6 +261,7 @@ def main():
     p = run([os.path.join(tmp, "broken.json"), "-o", os.path.join(tmp, "x.csv"), "--no-reload"])
     check(p.returncode == 1 and "invalid JSON" in p.stderr, "broken JSON: rejected, nothing written, exit 1")
 
+    shutil.rmtree(tmp, ignore_errors=True)
     print("%d passed, %d failed" % (passed, failed))
     return 1 if failed else 0
 

@@ -390,6 +390,7 @@ def main():
     check("Alerts: %s " % "{:,}".format(exp["alerts"]) in full and BEACON_SERVER in full,
           "markdown: alert count and beacon")
 
+    shutil.rmtree(tmp, ignore_errors=True)
     print("%d passed, %d failed" % (passed, failed))
     return 1 if failed else 0
 

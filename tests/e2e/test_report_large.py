@@ -8,6 +8,7 @@ import gzip
 import os
 import random
 import resource
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -157,6 +158,7 @@ def main():
           "the missing day is listed as a gap")
     check("approximate" in html, "capped tables are marked approximate")
     check(kpi("drops") == exp["drops"], "kernel drops %d from stats" % exp["drops"])
+    shutil.rmtree(tmp, ignore_errors=True)
     print("%d passed, %d failed" % (passed, failed))
     return 1 if failed else 0
 

@@ -511,11 +511,15 @@ static double evidence_intervals(const double *iv, int n, double *period, double
      * mean's as 1/sqrt(n)). */
     double p = 0.5 * (blo + bhi), ys[64];
     /* The scan window may have left the jitter's edges out as misses: the
-     * mid-range is taken over every first-beat interval within +-50% */
+     * mid-range is taken over every first-beat interval within +-50%, but
+     * no farther from the window than its own width (10% at least), so
+     * that one stray interval (a start-up check-in) does not move the
+     * period of a tight beacon. */
+    double reach = bhi - blo > 0.1 * p ? bhi - blo : 0.1 * p;
     for (int pass = 0; pass < 2; pass++) {
         double lo = 1e300, hi = 0.0;
         for (int i = 0; i < n; i++) {
-            if (iv[i] >= 0.5 * p && iv[i] <= 1.5 * p) {
+            if (iv[i] >= 0.5 * p && iv[i] <= 1.5 * p && iv[i] >= blo - reach && iv[i] <= bhi + reach) {
                 lo = iv[i] < lo ? iv[i] : lo;
                 hi = iv[i] > hi ? iv[i] : hi;
             }

@@ -843,6 +843,230 @@ static void test_config_allowlist(void **state)
     sw_beacon_free(b);
 }
 
+/* ---- real-capture regressions (shared/pcaps/c2) -------------------------- */
+
+static int count_sig(sw_beacon *b, sw_checkin *c, sw_beacon_sig sig, int *total)
+{
+    sw_beacon_alert a[8];
+    int n = sw_beacon_observe(b, c, a, 8), k = 0;
+    for (int i = 0; i < n; i++)
+        k += a[i].sig == sig;
+    if (total)
+        *total += n;
+    return k;
+}
+
+/* Names below the zone taken from slips-test-cc-capture-2.pcap. */
+static void test_dns_addr_names(void **state)
+{
+    (void)state;
+    static const char *const yes[] = {"247.217.90.189.zen", "94.91.124.187.origin.asn", "0.0.0.0",
+                                      "1.0.0.127.dbl",
+                                      "b.a.9.8.7.6.5.0.4.0.0.0.3.0.0.0.2.0.0.0.1.0.0.0.0.0.0.0.1.2.3.4.zen"};
+    static const char *const no[] = {"a1b2c3d4e5f60718", "1.2.3", "256.1.1.1.zen", "01.2.3.4.zen",
+                                     "1.2.3.4x.zen", "rdap.db", "9.9.203"};
+    for (size_t i = 0; i < sizeof(yes) / sizeof(yes[0]); i++)
+        assert_true(sw_dns_sub_is_addr(yes[i], strlen(yes[i])));
+    for (size_t i = 0; i < sizeof(no) / sizeof(no[0]); i++)
+        assert_false(sw_dns_sub_is_addr(no[i], strlen(no[i])));
+}
+
+/* A mail host checking senders against a DNSBL makes many unique names
+ * under one domain; it is no tunnel. The control (random hex labels at the
+ * same times) is. */
+static void test_dnsbl_not_tunnel(void **state)
+{
+    (void)state;
+    for (int control = 0; control < 2; control++) {
+        sw_beacon_config c = base_cfg();
+        sw_beacon *b = mk(&c);
+        rng_seed(77);
+        int unique = 0, total = 0;
+        double t = 0;
+        char name[128];
+        for (int i = 0; i < 120; i++) {
+            t += rng_exp(3.0) + 0.2;
+            if (control)
+                snprintf(name, sizeof(name), "%08llx%04x.zen.spamhaus.org", (unsigned long long)(rng_u64() >> 32),
+                         (unsigned)(rng_u64() & 0xffff));
+            else
+                snprintf(name, sizeof(name), "%u.%u.%u.%u.zen.spamhaus.org", (unsigned)(rng_u64() % 256),
+                         (unsigned)(rng_u64() % 256), (unsigned)(rng_u64() % 256), (unsigned)(rng_u64() % 223 + 1));
+            sw_checkin ci = dns_ci(5, t, name, 1);
+            unique += count_sig(b, &ci, SW_BSIG_TUNNEL_UNIQUE, &total);
+        }
+        assert_int_equal(unique, control ? 1 : 0);
+        if (!control)
+            assert_int_equal(total, 0);
+        sw_beacon_free(b);
+    }
+}
+
+/* LLMNR: the sandbox hosts of the corelight captures ask ff02::1:3 for
+ * "isatap" every few seconds and "User-PC" (ANY). Neither is a DNS beacon
+ * nor a tunnel; the same timing for a real name over unicast DNS is. */
+static void test_llmnr_mdns_skipped(void **state)
+{
+    (void)state;
+    for (int control = 0; control < 2; control++) {
+        sw_beacon_config c = base_cfg();
+        sw_beacon *b = mk(&c);
+        int total = 0;
+        for (int i = 0; i < 40; i++) {
+            double t = i * 10.0;
+            sw_checkin ci = dns_ci(9, t, control ? "isatap.corp-example.com" : (i & 1 ? "isatap" : "User-PC"), 1);
+            if (!control) {
+                ci.ip_version = 6;
+                static const uint8_t ff02[16] = {0xff, 0x02, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0x01};
+                memcpy(ci.dst, ff02, 16);
+                ci.dst[13] = 1, ci.dst[15] = 3;
+                ci.src[0] = 0xfe, ci.src[1] = 0x80;
+                ci.dport = 5355;
+                ci.qtype = i & 1 ? 1 : 255;
+            }
+            count_sig(b, &ci, SW_BSIG_DNS_NAME, &total);
+        }
+        sw_beacon_alert a[8];
+        int n;
+        while ((n = sw_beacon_flush(b, a, 8)) > 0)
+            total += n;
+        sw_ctr_group g = sw_beacon_counters(b);
+        if (control) {
+            assert_true(total >= 1);
+        } else {
+            assert_int_equal(total, 0);
+            assert_int_equal(g.vals[SW_BEACON_CTR_SKIP_MCAST], 40);
+        }
+        sw_beacon_free(b);
+    }
+    /* unicast single-label names are local resolution too */
+    sw_beacon_config c = base_cfg();
+    sw_beacon *b = mk(&c);
+    int total = 0;
+    for (int i = 0; i < 40; i++) {
+        sw_checkin ci = dns_ci(9, i * 10.0, "wpad", 1);
+        count_sig(b, &ci, SW_BSIG_DNS_NAME, &total);
+    }
+    assert_int_equal(total, 0);
+    assert_int_equal(sw_beacon_counters(b).vals[SW_BEACON_CTR_SKIP_LOCAL], 40);
+    sw_beacon_free(b);
+}
+
+/* The smallest number of check-ins that alerts leaves the decisive one in
+ * the reorder buffer until flush: the flush alert must still name the
+ * server / the queried name. */
+static void test_flush_alert_named(void **state)
+{
+    (void)state;
+    for (int dns = 0; dns < 2; dns++) {
+        int found_at = 0;
+        for (int k = 6; k <= 14 && !found_at; k++) {
+            sw_beacon_config c = base_cfg();
+            sw_beacon *b = mk(&c);
+            int live = 0;
+            for (int i = 0; i < k; i++) {
+                sw_checkin ci = dns ? dns_ci(3, i * 60.0, "update.c2-example.net", 1)
+                                    : flow_ci(3, 7, 443, i * 60.0);
+                if (!dns)
+                    ci.server_name = "C2.Example.NET";
+                sw_beacon_alert a[8];
+                live += sw_beacon_observe(b, &ci, a, 8);
+            }
+            sw_beacon_alert a[8];
+            int n, flushed = 0;
+            while ((n = sw_beacon_flush(b, a, 8)) > 0) {
+                for (int i = 0; i < n; i++) {
+                    if (a[i].sig > SW_BSIG_DNS_DOMAIN)
+                        continue;
+                    flushed++;
+                    if (dns) {
+                        assert_true(a[i].is_dns);
+                        assert_string_equal(a[i].rrname, "update.c2-example.net");
+                    } else {
+                        assert_string_equal(a[i].server_name, "c2.example.net");
+                    }
+                    assert_int_equal((int)llround(a[i].period_s), 60);
+                }
+            }
+            if (live == 0 && flushed > 0)
+                found_at = k;
+            else
+                assert_int_equal(live + flushed, 0); /* no alert yet with fewer */
+            sw_ctr_group g = sw_beacon_counters(b);
+            assert_int_equal(g.vals[SW_BEACON_CTR_FLUSH_UNNAMED], 0);
+            if (found_at)
+                assert_true(g.vals[SW_BEACON_CTR_NAMES_STORED] >= 1);
+            sw_beacon_free(b);
+        }
+        assert_true(found_at >= 6);
+    }
+}
+
+/* With one name slot per shard, a flush alert whose name was pushed out is
+ * counted, not written without its name. */
+static void test_flush_unnamed_counted(void **state)
+{
+    (void)state;
+    sw_beacon_config c = base_cfg();
+    c.shards = 1;
+    c.name_slots = 1;
+    sw_beacon *b = mk(&c);
+    static const char *const names[] = {"a.c2-one.net", "b.c2-two.net", "c.c2-three.net", "d.c2-four.net"};
+    int live = 0;
+    for (int i = 0; i < 7; i++) {
+        for (int h = 0; h < 4; h++) {
+            sw_checkin ci = flow_ci(20 + h, 7 + h, 443, i * 60.0 + h);
+            ci.server_name = names[h];
+            sw_beacon_alert a[8];
+            live += sw_beacon_observe(b, &ci, a, 8);
+        }
+    }
+    sw_beacon_alert a[8];
+    int n, named = 0;
+    while ((n = sw_beacon_flush(b, a, 8)) > 0)
+        for (int i = 0; i < n; i++)
+            named += a[i].server_name[0] != '\0';
+    sw_ctr_group g = sw_beacon_counters(b);
+    /* every key is one check-in from alerting at flush; one slot holds one name */
+    assert_int_equal(live, 0);
+    assert_int_equal(named, 1);
+    assert_int_equal(g.vals[SW_BEACON_CTR_FLUSH_UNNAMED], 3);
+    assert_true(g.vals[SW_BEACON_CTR_NAMES_REPLACED] >= 3);
+    sw_beacon_free(b);
+}
+
+/* Check-in times of the pings on ONE long-lived connection, from the real
+ * captures (tshark: client payload bursts): STRRAT every 5 s, AsyncRAT's
+ * 74-byte keep-alive every 13.5 s, Merlin over QUIC every 15 s. Fed as
+ * requests they make a flow beacon with the right period: what the pipeline
+ * gets once it reports such requests. */
+static void test_long_lived_real_times(void **state)
+{
+    (void)state;
+    static const double strrat[] = {0.616, 7.324, 12.324, 17.325, 22.327, 27.327, 32.327, 37.327, 42.328,
+                                    47.330, 52.330, 57.330, 62.330, 67.331, 72.333};
+    static const double asyncrat[] = {46.4, 59.9, 73.5, 87.0, 100.5, 114.1, 127.6, 141.1, 154.7, 168.2,
+                                      181.7, 195.3, 208.8, 222.3, 235.8};
+    static const double *const sets[2] = {strrat, asyncrat};
+    static const double want[2] = {5.0, 13.5};
+    for (int s = 0; s < 2; s++) {
+        sw_beacon_config c = base_cfg();
+        sw_beacon *b = mk(&c);
+        result r = {0};
+        for (int i = 0; i < 15; i++) {
+            sw_checkin ci = flow_ci(11, 40, s ? 4041 : 8219, sets[s][i]);
+            ci.kind = i ? SW_CHECKIN_REQUEST : SW_CHECKIN_FLOW_START;
+            feed(b, &ci, &r);
+        }
+        drain(b, &r);
+        assert_int_equal(r.alerts, 1);
+        assert_int_equal(r.first.sig, SW_BSIG_FLOW);
+        assert_true(fabs(r.first_period - want[s]) <= 0.05 * want[s]);
+        assert_true(r.first_count <= 10);
+        sw_beacon_free(b);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -860,6 +1084,12 @@ int main(void)
         cmocka_unit_test(test_threads_same_result),
         cmocka_unit_test(test_eve_object),
         cmocka_unit_test(test_config_allowlist),
+        cmocka_unit_test(test_dns_addr_names),
+        cmocka_unit_test(test_dnsbl_not_tunnel),
+        cmocka_unit_test(test_llmnr_mdns_skipped),
+        cmocka_unit_test(test_flush_alert_named),
+        cmocka_unit_test(test_flush_unnamed_counted),
+        cmocka_unit_test(test_long_lived_real_times),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

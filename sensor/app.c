@@ -91,6 +91,7 @@ typedef struct sw_flow_app {
     uint8_t sniff_buf[2][16];
     uint8_t sniff_len[2];
     char checkin_name[128]; /* server name the beacon check-in used */
+    uint64_t last_client_payload_us; /* client bursts on long connections */
     /* app_proto as events write it, recomputed only when the parser or
      * nDPI's verdict changes (it is asked for on every inspected packet) */
     uint8_t name_parser, name_ndpi_done;
@@ -805,6 +806,16 @@ struct sw_detect_worker *sw_app_detect(sw_worker *w) { return AW(w)->detect; }
 sw_sig_flow *sw_app_sigflow(sw_flow *f)
 {
     return f->app ? &((sw_flow_app *)f->app)->sig : NULL;
+}
+
+uint64_t *sw_app_checkin_last(sw_flow *f)
+{
+    return f->app ? &((sw_flow_app *)f->app)->last_client_payload_us : NULL;
+}
+
+bool sw_app_flow_is_http(const sw_flow *f)
+{
+    return f->app && ((const sw_flow_app *)f->app)->parser == P_HTTP;
 }
 
 char *sw_app_checkin_name(sw_flow *f)

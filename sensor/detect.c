@@ -661,6 +661,8 @@ static void checkin_from_flow(sw_checkin *c, const sw_flow *f, uint64_t ts,
 extern sw_sig_flow *sw_app_sigflow(sw_flow *f);
 extern uint8_t *sw_app_detect_flags(sw_flow *f);
 extern char *sw_app_checkin_name(sw_flow *f);
+extern uint64_t *sw_app_checkin_last(sw_flow *f);
+extern bool sw_app_flow_is_http(const sw_flow *f);
 static sw_sig_flow *flow_sigstate(sw_flow *f) { return sw_app_sigflow(f); }
 
 #define DF_CHECKIN_DONE 0x01
@@ -716,6 +718,24 @@ void sw_detect_packet(sw_worker *w, sw_flow *f, const sw_packet *p, bool to_serv
             if (f->key.proto != 6 || (f->pkts_ts >= 3 && f->pkts_tc >= 3) ||
                 f->pkts_ts + f->pkts_tc >= 12)
                 checkin_flow_start(w, f, NULL);
+        }
+        /* Implants that keep one connection open check in by sending a
+         * burst on it: a client burst after a second or more of client
+         * silence counts as a check-in (HTTP requests are counted as
+         * requests already; pings and other datagrams are not sessions). */
+        if (to_server && p->l4.payload_len && DS(w)->beacon && fl && f->key.proto == 6 &&
+            (*fl & DF_CHECKIN_DONE) && (*fl & DF_SYN_START) && !sw_app_flow_is_http(f)) {
+            uint64_t *last = sw_app_checkin_last(f);
+            if (last && *last && p->ts_us >= *last + 1000000u) {
+                sw_checkin c;
+                checkin_from_flow(&c, f, p->ts_us, SW_CHECKIN_REQUEST);
+                char *nm = sw_app_checkin_name(f);
+                c.server_name = nm && nm[0] ? nm : NULL;
+                c.bytes_toserver = p->l4.payload_len;
+                beacon_observe(w, &c, f);
+            }
+            if (last)
+                *last = p->ts_us;
         }
     }
     if (!p->l4.payload_len && p->ip.proto != 1 && p->ip.proto != 58)

@@ -106,6 +106,9 @@ void sw_worker_packet(sw_worker *w, sw_packet *p);
 void sw_worker_tick(sw_worker *w, uint64_t now_us);
 /* Ends every flow (shutdown). */
 void sw_worker_flush(sw_worker *w);
+/* Packet time went backwards (an older capture file follows): end every
+ * flow as at shutdown and restart the worker's clock at ts. */
+void sw_worker_restart_clock(sw_worker *w, uint64_t ts_us);
 int sw_worker_start(sw_worker *w);
 void sw_worker_join(sw_worker *w);
 

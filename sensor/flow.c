@@ -228,16 +228,26 @@ static void flow_end(sw_flow_table *t, sw_flow *f, sw_flow_end_reason why)
  * then flows that never got an answer, then the longest idle. */
 static bool evict_one(sw_flow_table *t)
 {
-    static const uint8_t order[] = {SW_TO_CLOSED, SW_TO_NEW, SW_TO_EST_UDP,
-                                    SW_TO_EST_OTHER, SW_TO_EST_TCP};
-    for (size_t i = 0; i < sizeof order; i++) {
-        uint32_t h = t->lists[order[i]].head;
+    static const uint8_t first[] = {SW_TO_CLOSED, SW_TO_NEW};
+    for (size_t i = 0; i < sizeof first; i++) {
+        uint32_t h = t->lists[first[i]].head;
         if (h) {
             flow_end(t, &t->flows[h - 1], SW_FLOW_END_FORCED);
             return true;
         }
     }
-    return false;
+    /* each list is in last-seen order: the idlest flow is one of the heads */
+    static const uint8_t est[] = {SW_TO_EST_UDP, SW_TO_EST_OTHER, SW_TO_EST_TCP};
+    sw_flow *victim = NULL;
+    for (size_t i = 0; i < sizeof est; i++) {
+        uint32_t h = t->lists[est[i]].head;
+        if (h && (!victim || t->flows[h - 1].last_us < victim->last_us))
+            victim = &t->flows[h - 1];
+    }
+    if (!victim)
+        return false;
+    flow_end(t, victim, SW_FLOW_END_FORCED);
+    return true;
 }
 
 static sw_flow *slot_get(sw_flow_table *t)

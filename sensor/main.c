@@ -280,6 +280,24 @@ static void tick_all(reader *r, uint64_t ts)
     }
 }
 
+/* A later capture file that starts before the previous one ended is
+ * another recording, not a continuation: its flows must not meet the old
+ * ones, and the timers restart from its clock. Files that follow on in
+ * time (a rotated capture) keep their flows across the boundary. */
+static void restart_clock(reader *r, uint64_t ts)
+{
+    sw_engine *e = r->eng;
+    if (e->nworkers == 1) {
+        sw_worker_restart_clock(e->workers[0], ts);
+    } else {
+        for (uint32_t i = 0; i < e->nworkers; i++)
+            ring_put(r, e->workers[i], SW_REC_FLUSH, ts, NULL, NULL, 0);
+    }
+    r->last_ts = ts;
+    r->next_tick = ts + 1000000u;
+    r->next_stats = ts + e->cfg.stats_interval_us;
+}
+
 static void dispatch(reader *r, const struct pcap_pkthdr *h, const uint8_t *data,
                      int linktype)
 {
@@ -404,6 +422,8 @@ static int replay(reader *r, const options *o, sw_capture **caps)
         int linktype = sw_capture_linktype(c);
         r->cur = c;
         r->file_idx = i;
+        /* pcap_cnt points into the file the packet came from */
+        r->pcap_cnt = 0;
         SW_CTR_INC(r->ctr, SW_CTR_R_FILES);
         uint64_t in_file = 0;
         for (;;) {
@@ -416,6 +436,11 @@ static int replay(reader *r, const options *o, sw_capture **caps)
             int rc = sw_capture_next(c, &h, &data);
             if (rc == SW_CAP_PACKET) {
                 in_file++;
+                if (in_file == 1 && i > 0) {
+                    uint64_t ts = (uint64_t)h->ts.tv_sec * 1000000u + (uint64_t)h->ts.tv_usec;
+                    if (ts < r->last_ts)
+                        restart_clock(r, ts);
+                }
                 dispatch(r, h, data, linktype);
                 if ((r->pcap_cnt & 0xffff) == 0)
                     quiesce_sigs(r);

@@ -11,7 +11,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { SW_REC_PACKET = 1, SW_REC_TICK = 2, SW_REC_PAD = 3, SW_REC_STOP = 4 };
+/* FLUSH: packet time jumped back (a later -r file is older): end every
+ * flow and restart the clock at ts_us. */
+enum { SW_REC_PACKET = 1, SW_REC_TICK = 2, SW_REC_PAD = 3, SW_REC_STOP = 4, SW_REC_FLUSH = 5 };
 
 typedef struct sw_rec {
     uint32_t size;   /* whole record incl. header, multiple of 8 */

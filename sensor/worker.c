@@ -119,6 +119,14 @@ void sw_worker_flush(sw_worker *w)
     sw_flow_flush(w->flows);
 }
 
+void sw_worker_restart_clock(sw_worker *w, uint64_t ts_us)
+{
+    sw_flow_flush(w->flows);
+    sw_defrag_expire(w->defrag, UINT64_MAX);
+    __atomic_store_n(&w->now_us, ts_us, __ATOMIC_RELEASE);
+    w->next_expire_us = ts_us + EXPIRE_EVERY_US;
+}
+
 /* Waiting on an empty ring: spin briefly (packets usually follow), then
  * yield, then sleep a little so an idle worker costs no CPU. */
 static void backoff(unsigned *spins)
@@ -161,6 +169,8 @@ static void *worker_main(void *arg)
         }
         if (r->type == SW_REC_TICK) {
             sw_worker_tick(w, r->ts_us);
+        } else if (r->type == SW_REC_FLUSH) {
+            sw_worker_restart_clock(w, r->ts_us);
         } else if (r->type == SW_REC_PACKET) {
             p.ts_us = r->ts_us;
             p.pcap_cnt = r->pcap_cnt;

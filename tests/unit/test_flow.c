@@ -637,11 +637,9 @@ static void test_evict_closed_then_new_then_idlest(void **state)
     assert_int_equal(r.n, 5);
 }
 
-/* BUG (sensor/flow.c evict_one): the header comment and the design say
- * "closed, then new, then the longest idle", but established flows are
- * taken class by class (UDP, then other, then TCP), so a fresh UDP flow is
- * evicted before a TCP flow idle for minutes. This test fails until
- * evict_one picks the established list head with the smallest last_us. */
+/* Regression (found by this test, fixed in e109280): established flows used
+ * to be evicted class by class (UDP, other, TCP), so a fresh UDP flow went
+ * before a TCP flow idle for minutes. The idlest established flow goes. */
 static void test_evict_idlest_across_protocols(void **state)
 {
     (void)state;

@@ -456,6 +456,8 @@ const char *sw_dns_rrtype_name(uint16_t t)
     case 99: return "SPF";
     case 249: return "TKEY";
     case 250: return "TSIG";
+    case 251: return "IXFR";
+    case 252: return "AXFR";
     case 254: return "MAILA";
     case 255: return "ANY";
     case 256: return "URI";

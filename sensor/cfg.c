@@ -426,7 +426,7 @@ static int scaled(const char *v, const char *const *units, const uint64_t *mult,
     double r = x * (double)m;
     if (r > 1.8e19)
         return -1;
-    *out = (uint64_t)r;
+    *out = (uint64_t)llround(r);
     return 0;
 }
 

@@ -1093,7 +1093,9 @@ void sw_detect_reload(sw_engine *e)
     if (sw_sig_manager_reload_async(d->sigs, &d->sig_cfg, (const char *const *)d->rule_files,
                                     d->n_rule_files) == 0) {
         static sw_sig_report rep; /* large; reloads are serialised */
-        if (sw_sig_manager_reload_wait(d->sigs, &rep) == 1) {
+        int swapped = sw_sig_manager_reload_wait(d->sigs, &rep);
+        print_report(stderr, &rep); /* file:line of every bad or skipped rule */
+        if (swapped == 1) {
             fprintf(stderr, "reload: rules loaded=%u skipped=%u errors=%u\n", rep.loaded,
                     rep.skipped, rep.errors);
             d->report = rep;

@@ -28,6 +28,15 @@ static void alpns(sw_json *j, const char *key, const sw_tls_state *s, int dir)
     swj_close_array(j);
 }
 
+/* Suricata's schema takes years 1000-2999 only; a certificate valid "for
+ * ever" (9999-12-31) would make the event invalid for SIEM parsers that
+ * validate, so such a date is left out rather than bent. */
+static void opt_date(sw_json *j, const char *key, const char *v)
+{
+    if (v && (v[0] == '1' || v[0] == '2'))
+        opt_str(j, key, v);
+}
+
 void sw_eve_tls(sw_json *j, const sw_tls_state *s)
 {
     char vbuf[24];
@@ -40,8 +49,8 @@ void sw_eve_tls(sw_json *j, const sw_tls_state *s)
     opt_str(j, "fingerprint", sw_tls_cert_fingerprint(s));
     opt_str(j, "sni", sw_tls_sni(s));
     swj_str(j, "version", sw_tls_version_str(s, vbuf, sizeof vbuf));
-    opt_str(j, "notbefore", sw_tls_cert_notbefore(s));
-    opt_str(j, "notafter", sw_tls_cert_notafter(s));
+    opt_date(j, "notbefore", sw_tls_cert_notbefore(s));
+    opt_date(j, "notafter", sw_tls_cert_notafter(s));
     fp_object(j, "ja3", sw_tls_ja3_hash(s), sw_tls_ja3_string(s));
     fp_object(j, "ja3s", sw_tls_ja3s_hash(s), sw_tls_ja3s_string(s));
     opt_str(j, "ja4", sw_tls_ja4(s));

@@ -244,9 +244,11 @@ void swj_double(sw_json *j, const char *key, double v)
         put(j, "null", 4);
         return;
     }
+    /* the shortest text that reads back as the same value, as Suricata */
     char b[40];
-    int n = snprintf(b, sizeof b, "%.6g", v);
-    /* %g may print "1e+06"; that is valid JSON. */
+    int n = snprintf(b, sizeof b, "%.15g", v);
+    if (strtod(b, NULL) != v)
+        n = snprintf(b, sizeof b, "%.17g", v);
     put(j, b, (size_t)n);
 }
 

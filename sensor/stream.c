@@ -262,11 +262,28 @@ static void store(sw_stream_pool *p, sw_stream *s, uint32_t seq, const uint8_t *
     }
 }
 
+static void segment(sw_stream_pool *p, sw_stream *s, uint32_t seq, const uint8_t *data,
+                    uint32_t len, sw_stream_deliver_fn fn, void *user);
+
 void sw_stream_segment(sw_stream_pool *p, sw_stream *s, uint32_t seq, const uint8_t *data,
                        uint32_t len, sw_stream_deliver_fn fn, void *user)
 {
+    segment(p, s, seq, data, len, fn, user);
+    /* buffered data past the depth would never be inspected: free it */
+    if (s->depth_hit && s->seg_head)
+        sw_stream_release(p, s);
+}
+
+static void segment(sw_stream_pool *p, sw_stream *s, uint32_t seq, const uint8_t *data,
+                    uint32_t len, sw_stream_deliver_fn fn, void *user)
+{
     if (!len)
         return;
+    if (s->depth_hit) {
+        /* nothing past the depth is inspected: do not hold it either */
+        s->next_seq = seq + len;
+        return;
+    }
     if (!s->started) {
         /* midstream pickup: the first data seen defines the start */
         s->next_seq = seq;

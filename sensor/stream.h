@@ -63,9 +63,7 @@ sw_ctr_group sw_stream_counters(const sw_stream_pool *p);
 
 /* The SYN's sequence number (data starts at isn + 1). */
 void sw_stream_syn(sw_stream *s, uint32_t isn);
-/* A segment with payload; peer_ack is what the other side has acknowledged
- * of this direction so far (0 if unknown): data below it that we never saw
- * was lost by the capture and is reported as a gap. */
+/* A segment with payload, delivered in order through fn (gaps too). */
 void sw_stream_segment(sw_stream_pool *p, sw_stream *s, uint32_t seq, const uint8_t *data,
                        uint32_t len, sw_stream_deliver_fn fn, void *user);
 /* The other side acknowledged up to ack: if we hold out-of-order data below

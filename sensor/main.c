@@ -30,6 +30,7 @@
 #define SID_HEALTH_IFACE 9200003u
 #define SID_HEALTH_OUTPUT 9200004u
 #define SID_HEALTH_RESUMED 9200005u
+#define SID_HEALTH_OUTPUT_BACK 9200006u
 
 static volatile sig_atomic_t g_stop;
 static volatile sig_atomic_t g_hup;
@@ -98,6 +99,7 @@ typedef struct reader {
     double prog_rate;
     size_t file_idx, nfiles;
     sw_capture *cur;
+    bool out_degraded;
 } reader;
 
 static void usage(FILE *out)
@@ -257,6 +259,43 @@ static void ring_put(reader *r, sw_worker *w, uint16_t type, uint64_t ts,
     sw_ring_publish(&w->ring, rec);
 }
 
+static void health_alert(reader *r, uint32_t sid, const char *msg, uint64_t ts);
+
+/* Sum of one counter over every output ("spanwatch.output.*.<suffix>"). */
+static uint64_t outputs_sum(reader *r, const char *suffix)
+{
+    sw_ctr_group g = sw_outputs_counters(r->eng->out);
+    uint64_t v = 0;
+    size_t sl = strlen(suffix);
+    for (size_t k = 0; k < g.n; k++) {
+        size_t nl = strlen(g.names[k]);
+        if (nl > sl && strcmp(g.names[k] + nl - sl, suffix) == 0)
+            v += __atomic_load_n(&g.vals[k], __ATOMIC_RELAXED);
+    }
+    return v;
+}
+
+/* A full disk must not stop the sensor, and must not go unnoticed: one
+ * alert when writing fails, one when it works again (with the loss). */
+static void check_outputs(reader *r, uint64_t ts)
+{
+    bool deg = sw_outputs_degraded(r->eng->out);
+    if (deg == r->out_degraded)
+        return;
+    r->out_degraded = deg;
+    char msg[200];
+    if (deg) {
+        health_alert(r, SID_HEALTH_OUTPUT,
+                     "SPANWATCH output cannot write events (disk full or I/O error); "
+                     "events are counted as lost",
+                     ts);
+    } else {
+        snprintf(msg, sizeof msg, "SPANWATCH output writes again; %llu events were lost",
+                 (unsigned long long)outputs_sum(r, ".write_errors"));
+        health_alert(r, SID_HEALTH_OUTPUT_BACK, msg, ts);
+    }
+}
+
 static void tick_all(reader *r, uint64_t ts)
 {
     sw_engine *e = r->eng;
@@ -337,6 +376,7 @@ static void dispatch(reader *r, const struct pcap_pkthdr *h, const uint8_t *data
     if (!r->live) {
         if (r->last_ts >= r->next_tick) {
             tick_all(r, r->last_ts);
+            check_outputs(r, r->last_ts);
             r->next_tick = r->last_ts + 1000000u;
         }
         if (!r->next_stats)
@@ -535,6 +575,7 @@ static int live(reader *r, const options *o, sw_capture **capp)
         if (now >= next_tick) {
             tick_all(r, now);
             quiesce_sigs(r);
+            check_outputs(r, now);
             next_tick = now + 1000000u;
         }
         if (now >= next_stats) {
@@ -555,9 +596,6 @@ static int live(reader *r, const options *o, sw_capture **capp)
                 prev_recv = recv;
                 prev_drop = drop;
             }
-            if (sw_outputs_degraded(e->out))
-                health_alert(r, SID_HEALTH_OUTPUT,
-                             "SPANWATCH output degraded: events spooled or dropped", now);
             write_stats(r, now);
             next_stats = now + e->cfg.stats_interval_us;
         }

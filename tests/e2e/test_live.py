@@ -85,6 +85,17 @@ def main():
         ns("tcpreplay", "-q", "-i", "tap0", "--mbps", "20",
            os.path.join(SRC, "test-pcaps", "zeek-http-get.pcap"), check=False)
         time.sleep(3.0)
+        # the interface disappears (driver reset, cable pulled on a USB NIC)
+        # and comes back: capture must resume by itself
+        ns("ip", "link", "del", "tap0")
+        time.sleep(1.5)
+        ns("ip", "link", "add", "tap0", "type", "veth", "peer", "name", "span0")
+        ns("ip", "link", "set", "tap0", "up")
+        ns("ip", "link", "set", "span0", "up")
+        time.sleep(2.5)
+        ns("tcpreplay", "-q", "-i", "tap0", "--mbps", "20",
+           os.path.join(SRC, "test-pcaps", "sv-http-evader-000.pcap"), check=False)
+        time.sleep(2.5)
         proc.send_signal(signal.SIGTERM)
         try:
             rc = proc.wait(timeout=20)
@@ -116,6 +127,9 @@ def main():
         sids = {e["alert"]["signature_id"] for e in health}
         check("stall alert raised when traffic stopped", 9200001 in sids, repr(sids))
         check("resumed alert raised when traffic came back", 9200005 in sids, repr(sids))
+        check("capture error alert when the interface vanished", 9200003 in sids, repr(sids))
+        check("traffic after the interface was recreated is seen",
+              any("eicar" in u for u in urls), repr(urls))
         flows = [e for e in ev if e["event_type"] == "flow"]
         check("flows timed out and logged", len(flows) >= 2, str(len(flows)))
     finally:

@@ -100,6 +100,7 @@ void sw_http_config_defaults(sw_http_config *c)
     c->decompress_ratio_limit = 250;
     c->decompress_bomb_min = 1u << 20;
     c->decompress_max_output = 64u << 20;
+    c->dump_all_headers = 0;
 }
 
 static int get_u32(const sw_cfg_node *root, const char *path, uint32_t *out,
@@ -147,6 +148,22 @@ int sw_http_config_load(const sw_cfg_node *root, sw_http_config *c, char *err,
     if (c->max_chunk_size == 0) {
         snprintf(err, errlen, "config: app-layer.http.max-chunk-size: must be > 0");
         return -1;
+    }
+    const char *dump = NULL;
+    if (sw_cfg_get_str(root, "app-layer.http.dump-all-headers", &dump, err, errlen))
+        return -1;
+    if (dump) {
+        static const char *const names[] = {"none", "request", "response", "both"};
+        unsigned i = 0;
+        while (i < 4 && strcmp(dump, names[i]) != 0)
+            i++;
+        if (i == 4) {
+            snprintf(err, errlen,
+                     "config: app-layer.http.dump-all-headers: '%s' is not one of "
+                     "none, request, response, both", dump);
+            return -1;
+        }
+        c->dump_all_headers = i; /* the index is the SW_HTTP_DUMP_* bit set */
     }
     return 0;
 }
@@ -253,6 +270,17 @@ sw_http_bytes sw_http_header(sw_http_bytes block, const char *name)
         if (bytes_ieq(n.p, n.len, name))
             return v;
     return none;
+}
+
+bool sw_http_header_next(sw_http_bytes *rest, sw_http_bytes *name, sw_http_bytes *value)
+{
+    if (!rest->p)
+        return false;
+    hdr_iter it = {rest->p, rest->p + rest->len};
+    bool ok = hdr_next(&it, name, value);
+    rest->p = it.p;
+    rest->len = (size_t)(it.end - it.p);
+    return ok;
 }
 
 static int hexval(uint8_t c)

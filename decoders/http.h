@@ -33,7 +33,12 @@ typedef struct sw_http_config {
     uint32_t decompress_ratio_limit; /* output/input above this = bomb ... */
     uint64_t decompress_bomb_min;    /* ... once output exceeds this */
     uint64_t decompress_max_output;  /* hard cap on decoded bytes per body */
+    unsigned dump_all_headers;       /* SW_HTTP_DUMP_* bits: headers the http
+                                        event lists (Suricata dump-all-headers) */
 } sw_http_config;
+
+#define SW_HTTP_DUMP_REQUEST 1u
+#define SW_HTTP_DUMP_RESPONSE 2u
 
 void sw_http_config_defaults(sw_http_config *c);
 /* Reads app-layer.http.* (see packaging/config.d/http.yaml). */
@@ -157,6 +162,12 @@ bool sw_http_is_dead(const sw_http_state *s);
 /* Value of the first header called name (case-insensitive) in a raw header
  * block (tx->req_headers / tx->resp_headers), whitespace-trimmed. */
 sw_http_bytes sw_http_header(sw_http_bytes block, const char *name);
+
+/* Walks a raw header block line by line: the next "Name: value" header
+ * (both trimmed) and *rest advanced past it; false at the end. Folded
+ * continuation lines and lines without a colon are skipped, as for
+ * sw_http_header. */
+bool sw_http_header_next(sw_http_bytes *rest, sw_http_bytes *name, sw_http_bytes *value);
 
 /* Bytes the parser allocates per flow for config c (for memcap accounting). */
 size_t sw_http_state_size(const sw_http_config *c);

@@ -3,6 +3,7 @@
 #include "sensor/eve_http.h"
 
 #include <string.h>
+#include <strings.h>
 
 static void put(sw_json *j, const char *key, sw_http_bytes b)
 {
@@ -10,9 +11,8 @@ static void put(sw_json *j, const char *key, sw_http_bytes b)
         swj_strn(j, key, b.p, b.len);
 }
 
-void sw_eve_http(sw_json *j, const sw_http_tx *tx)
+static void http_fields(sw_json *j, const sw_http_tx *tx)
 {
-    swj_open_object(j, "http");
     put(j, "hostname", tx->host);
     if (tx->port >= 0)
         swj_uint(j, "http_port", (uint64_t)tx->port);
@@ -39,6 +39,88 @@ void sw_eve_http(sw_json *j, const sw_http_tx *tx)
     }
     put(j, "redirect", tx->location);
     swj_uint(j, "length", tx->resp_length);
+}
+
+void sw_eve_http(sw_json *j, const sw_http_tx *tx)
+{
+    swj_open_object(j, "http");
+    http_fields(j, tx);
+    swj_close_object(j);
+}
+
+/* Suricata copies names and values into fixed buffers of these sizes and
+ * logs them as C strings: longer ones are cut, a NUL ends them. */
+#define HDR_NAME_MAX 255
+#define HDR_VALUE_MAX 2047
+
+static size_t cstr_len(const uint8_t *p, size_t n, size_t max)
+{
+    if (n > max)
+        n = max;
+    const uint8_t *z = memchr(p, 0, n);
+    return z ? (size_t)(z - p) : n;
+}
+
+static bool same_name(sw_http_bytes a, sw_http_bytes b)
+{
+    return a.len == b.len && strncasecmp((const char *)a.p, (const char *)b.p, a.len) == 0;
+}
+
+/* libhtp keeps one entry per header name, in first-seen order, and joins the
+ * values of repeated names with ", ": so does this, without allocating, by
+ * skipping a name seen earlier and gathering the later values of a new one. */
+static void header_array(sw_json *j, const char *key, sw_http_bytes block)
+{
+    sw_http_bytes rest = block, name, value, n2, v2;
+    bool open = false;
+    uint8_t vbuf[HDR_VALUE_MAX];
+    for (size_t idx = 0; sw_http_header_next(&rest, &name, &value); idx++) {
+        sw_http_bytes back = block;
+        bool seen = false;
+        for (size_t i = 0; i < idx && sw_http_header_next(&back, &n2, &v2); i++)
+            if (same_name(n2, name)) {
+                seen = true;
+                break;
+            }
+        if (seen)
+            continue;
+        size_t vl = cstr_len(value.p, value.len, sizeof vbuf);
+        memcpy(vbuf, value.p, vl);
+        bool cut = vl < value.len;
+        sw_http_bytes later = rest;
+        while (!cut && sw_http_header_next(&later, &n2, &v2)) {
+            if (!same_name(n2, name))
+                continue;
+            const uint8_t sep[2] = {',', ' '};
+            for (size_t k = 0; k < 2 + v2.len && !cut; k++) {
+                uint8_t c = k < 2 ? sep[k] : v2.p[k - 2];
+                if (vl == sizeof vbuf || c == 0)
+                    cut = true;
+                else
+                    vbuf[vl++] = c;
+            }
+        }
+        if (!open) {
+            swj_open_array(j, key);
+            open = true;
+        }
+        swj_open_object(j, NULL);
+        swj_strn(j, "name", name.p, cstr_len(name.p, name.len, HDR_NAME_MAX));
+        swj_strn(j, "value", vbuf, vl);
+        swj_close_object(j);
+    }
+    if (open)
+        swj_close_array(j);
+}
+
+void sw_eve_http_event(sw_json *j, const sw_http_tx *tx, unsigned dump)
+{
+    swj_open_object(j, "http");
+    http_fields(j, tx);
+    if ((dump & SW_HTTP_DUMP_REQUEST) && tx->has_request)
+        header_array(j, "request_headers", tx->req_headers);
+    if ((dump & SW_HTTP_DUMP_RESPONSE) && tx->has_response)
+        header_array(j, "response_headers", tx->resp_headers);
     swj_close_object(j);
 }
 

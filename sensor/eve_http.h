@@ -12,6 +12,12 @@
  * http_refer, http_method, protocol, status|status_string, redirect, length} */
 void sw_eve_http(sw_json *j, const sw_http_tx *tx);
 
+/* The http event's object: sw_eve_http plus, as Suricata's dump-all-headers,
+ * "request_headers" / "response_headers": [{name, value}] for the
+ * SW_HTTP_DUMP_* bits in dump (sw_http_config.dump_all_headers). Suricata
+ * lists headers only in the http event, never in alert or fileinfo. */
+void sw_eve_http_event(sw_json *j, const sw_http_tx *tx, unsigned dump);
+
 /* "fileinfo": {filename, magic, gaps, state, md5, sha1 (CLOSED only),
  * sha256, stored, size, tx_id}. The content-type mismatch and the kind have
  * no place in Suricata's fileinfo; they stay in sw_file for alerts. */

@@ -1448,5 +1448,9 @@ const char *sw_tls_version_name(uint16_t v, char *buf, size_t cap)
 
 const char *sw_tls_version_str(const sw_tls_state *s, char *buf, size_t cap)
 {
-    return sw_tls_version_name(s->server_version, buf, cap);
+    /* Suricata 8.0.3 (bug 5713) logs the ClientHello's version when the
+     * server never answered, e.g. a C2 server that resets after the hello;
+     * UNDETERMINED is left for sessions without any hello. */
+    return sw_tls_version_name(s->server_version ? s->server_version : s->ch_version, buf,
+                               cap);
 }

@@ -168,7 +168,8 @@ const char *sw_tls_ja3s_string(const sw_tls_state *s);
 const char *sw_tls_ja3s_hash(const sw_tls_state *s);
 const char *sw_tls_ja4(const sw_tls_state *s);
 /* Negotiated version as Suricata prints it ("TLS 1.2", "TLSv1", "SSLv2",
- * "TLS 1.3 draft-28", "UNDETERMINED", "0x%04x"); buf >= 24 bytes. */
+ * "TLS 1.3 draft-28", "UNDETERMINED", "0x%04x"): the server's, else the
+ * ClientHello's legacy version when no ServerHello came; buf >= 24 bytes. */
 const char *sw_tls_version_str(const sw_tls_state *s, char *buf, size_t cap);
 /* Server's version (ServerHello supported_versions, else legacy version,
  * else record version); 0 when the server said nothing. */

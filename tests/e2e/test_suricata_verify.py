@@ -41,8 +41,6 @@ def _each(name, idxs, reason):
 
 
 KNOWN_FAILURES = {
-    "sv-bug-5713-01-TLSv1-MaliciousC2#1":
-        "tls.version is 'UNDETERMINED' instead of 'TLSv1' (tls)",
     # Suricata has no DNS-tunnel detector; spanwatch's built-in one (sids
     # 9100010-9100012) rightly alerts on this iodine capture, so its flow
     # is alerted.  Intended divergence.

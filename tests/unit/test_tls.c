@@ -727,17 +727,43 @@ static void test_eve(void **st)
                                   "\"string\":\"771,49200,65281-11\"}"));
     assert_non_null(strstr(j.buf, "\"ja4\":\"t12d"));
     sw_tls_free(t);
-    /* Before any server byte: version UNDETERMINED, no cert fields. */
+    /* Before any server byte: the ClientHello's version (Suricata 8.0.3),
+     * no cert fields. */
     t = sw_tls_new(NULL, NULL);
     sw_tls_feed(t, 0, s.data + s.ch[0].off, s.ch[0].len);
     swj_reset(&j);
     sw_eve_tls(&j, t);
     swj_finish(&j);
-    assert_non_null(strstr(j.buf, "\"version\":\"UNDETERMINED\""));
+    assert_non_null(strstr(j.buf, "\"version\":\"TLS 1.2\""));
     assert_null(strstr(j.buf, "subject"));
+    sw_tls_free(t);
+    /* No hello at all: UNDETERMINED. */
+    t = sw_tls_new(NULL, NULL);
+    sw_tls_feed(t, 0, s.data + s.ch[0].off, 3);
+    swj_reset(&j);
+    sw_eve_tls(&j, t);
+    swj_finish(&j);
+    assert_non_null(strstr(j.buf, "\"version\":\"UNDETERMINED\""));
     assert_null(strstr(j.buf, "ja3s"));
     sw_tls_free(t);
     swj_free(&j);
+    free_stream(&s);
+}
+
+/* sv-bug-5713-01: a TLSv1 ClientHello the server never answers; Suricata
+ * 8.0.3 logs tls.version "TLSv1" (suricata-verify test.yaml). */
+static void test_bug5713_client_only(void **st)
+{
+    (void)st;
+    stream s;
+    load_stream("sv-bug-5713-01-TLSv1-MaliciousC2.pcap", 0, &s);
+    sw_tls_state *t = run(&s, FEED_SEGMENTS, NULL);
+    assert_true(sw_tls_progress(t) & SW_TLS_CLIENT_HELLO);
+    assert_int_equal(sw_tls_server_version(t), 0);
+    assert_int_equal(sw_tls_client_version(t), 0x0301);
+    char vb[24];
+    assert_string_equal(sw_tls_version_str(t, vb, sizeof vb), "TLSv1");
+    sw_tls_free(t);
     free_stream(&s);
 }
 
@@ -797,6 +823,7 @@ int main(void)
         cmocka_unit_test(test_truncated_client_hello),
         cmocka_unit_test(test_not_tls_and_oversized),
         cmocka_unit_test(test_eve),
+        cmocka_unit_test(test_bug5713_client_only),
         cmocka_unit_test(test_version_names),
         cmocka_unit_test(test_config),
     };

@@ -145,6 +145,8 @@ run_one() { # case round
     rm -rf "$ld"
     mkdir -p "$ld"
     if [ "$c" = redis-1w ]; then redis-cli -p "$redis_port" del spanwatch-bench >/dev/null; fi
+    local load1
+    load1=$(cut -d' ' -f1 /proc/loadavg)
     t0=$(date +%s%N)
     if [ "$c" = floor ]; then
         /usr/bin/time -v -o "$tv" "$floor" "$pcap" >"$ld/floor.out"
@@ -180,8 +182,12 @@ EOF
             extra="$extra,redis_lines=$(redis-cli -p "$redis_port" llen spanwatch-bench)"
         fi
     fi
-    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$c" "$r" "$(( (t1 - t0) / 1000 ))" "$rss" \
-        "$pkts" "$events" "$extra" >>"$res"
+    # CPU seconds (user+sys) are less sensitive to other load than wall time;
+    # they go into the per-case detail next to the 1-minute load average.
+    local cpu
+    cpu=$(awk -F': ' '/User time|System time/ {s += $2} END {printf "%.2f", s}' "$tv")
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$c" "$r" "$(( (t1 - t0) / 1000 ))" "$rss" \
+        "$pkts" "$events" "$extra" "$cpu" "$load1" >>"$res"
     log "$(printf '%-14s run %d: %6.3f s  rss %4d MiB  pkts %s  events %s %s' "$c" "$r" \
         "$(echo "($t1 - $t0) / 1000000000" | bc -l)" "$((rss / 1024))" "$pkts" "$events" "$extra")"
 }
@@ -204,8 +210,9 @@ res, labels, runs, lb, la, machine, commit = sys.argv[1:8]
 dest = sys.argv[8] if sys.argv[8] else sys.argv[9]
 rows = {}
 for line in open(res):
-    c, r, us, rss, pk, ev, extra = line.rstrip("\n").split("\t")
-    rows.setdefault(c, []).append((int(us) / 1e6, int(rss) / 1024, int(pk or 0), int(ev), extra))
+    c, r, us, rss, pk, ev, extra, cpu, load1 = line.rstrip("\n").split("\t")
+    rows.setdefault(c, []).append((int(us) / 1e6, int(rss) / 1024, int(pk or 0), int(ev), extra,
+                                   float(cpu), load1))
 order = [l.rstrip("\n").split("\t") for l in open(labels)]
 def med(c):
     runs_ = rows[c]
@@ -233,10 +240,12 @@ for c, lab, rul, args in order:
     if len(pks) != 1:
         notes.append("%s: packet counts differ between runs: %s" % (c, sorted(pks)))
     if c != "floor":
-        notes.append("`%s`: %s events, %s; walls %s" % (
-            c, rr[0][3], rr[0][4], ", ".join("%.2f" % x[0] for x in rr)))
+        notes.append("`%s`: %s events, %s; wall s %s; cpu s (user+sys) %s; load at start %s" % (
+            c, rr[0][3], rr[0][4], ", ".join("%.2f" % x[0] for x in rr),
+            ", ".join("%.2f" % x[5] for x in rr), ", ".join(x[6] for x in rr)))
     else:
-        notes.append("`floor`: %d packets; walls %s" % (pk, ", ".join("%.3f" % x[0] for x in rr)))
+        notes.append("`floor`: %d packets; wall s %s; load at start %s" % (
+            pk, ", ".join("%.3f" % x[0] for x in rr), ", ".join(x[6] for x in rr)))
 tg = []
 for c, what, aim in (("none-1w", "1 worker, no rules (backbone)", 0.60),
                      ("bundled-1w", "1 worker, bundled rules (app layer)", 0.50),

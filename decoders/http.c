@@ -212,6 +212,7 @@ static bool is_tchar(uint8_t c)
 }
 
 static inline bool is_ws(uint8_t c) { return c == ' ' || c == '\t'; }
+static inline bool is_space(uint8_t c) { return c == ' ' || (c >= 9 && c <= 13); }
 
 static sw_http_bytes mkb(const uint8_t *p, size_t n)
 {
@@ -270,6 +271,12 @@ sw_http_bytes sw_http_header(sw_http_bytes block, const char *name)
         if (bytes_ieq(n.p, n.len, name))
             return v;
     return none;
+}
+
+const char *sw_http_event_name(unsigned bit)
+{
+    return bit == SW_HTTP_EV_REQUEST_LINE_MISSING_PROTOCOL ? "REQUEST_LINE_MISSING_PROTOCOL"
+                                                           : NULL;
 }
 
 bool sw_http_header_next(sw_http_bytes *rest, sw_http_bytes *name, sw_http_bytes *value)
@@ -1222,11 +1229,24 @@ static size_t feed_headers(sw_http_state *s, int dir, const uint8_t *p, size_t n
         return seg;
     }
     if (lineno == 0 && dir == 0 && !d->first_line_lost) {
-        /* HTTP/0.9: a request line without a protocol has no headers. */
+        /* A request line without a protocol: HTTP/0.9 (no headers) only if
+         * nothing but whitespace follows it in this chunk; otherwise the
+         * protocol is just missing and headers follow. The same probe as
+         * libhtp's (HTTP09_MAX_JUNK_LEN 16), so both sides agree on what
+         * headers a "GET /" request has. */
         sw_http_bytes parts[3] = {{0}};
         if (split3(d->hbuf, first_line_len(d), parts) < 3) {
-            request_headers_done(s, cb, user);
-            return seg;
+            const uint8_t *rest = p + seg;
+            size_t rn = n - seg;
+            bool headers = rn > 16;
+            for (size_t i = 0; !headers && i < rn; i++)
+                headers = !is_space(rest[i]);
+            if (!headers) {
+                request_headers_done(s, cb, user);
+                return seg;
+            }
+            s->req_cur->tx.events |= SW_HTTP_EV_REQUEST_LINE_MISSING_PROTOCOL;
+            ctr(s, SW_HTTP_CTR_MISSING_PROTOCOL);
         }
     }
     if (!d->stop_copy && lineno >= s->c.max_headers) {

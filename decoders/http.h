@@ -92,7 +92,16 @@ typedef struct sw_http_tx {
     sw_http_bytes resp_body; /* decoded, bounded */
     uint64_t resp_length;    /* body bytes as sent (dechunked, encoded) */
     uint64_t resp_decoded_len;
+    unsigned events; /* SW_HTTP_EV_* bits: parser anomalies of this tx */
 } sw_http_tx;
+
+/* Parser anomalies, named as Suricata's http app-layer events (the
+ * anomaly.event of its EVE and, lower-cased, app-layer-event:http.<name>). */
+#define SW_HTTP_EV_REQUEST_LINE_MISSING_PROTOCOL 1u
+#define SW_HTTP_EV_COUNT 1
+/* Name of one SW_HTTP_EV_* bit ("REQUEST_LINE_MISSING_PROTOCOL"), NULL if
+ * unknown. */
+const char *sw_http_event_name(unsigned bit);
 
 typedef struct sw_http_callbacks {
     /* Request headers and body are complete: request-side inspection. */
@@ -124,7 +133,8 @@ typedef struct sw_http_callbacks {
     X(SW_HTTP_CTR_GAP, "spanwatch.http.gap")                                \
     X(SW_HTTP_CTR_TUNNEL, "spanwatch.http.tunnel")                          \
     X(SW_HTTP_CTR_REQ_BODY_TRUNC, "spanwatch.http.request_body_truncated")  \
-    X(SW_HTTP_CTR_RESP_BODY_TRUNC, "spanwatch.http.response_body_truncated")
+    X(SW_HTTP_CTR_RESP_BODY_TRUNC, "spanwatch.http.response_body_truncated")  \
+    X(SW_HTTP_CTR_MISSING_PROTOCOL, "spanwatch.http.request_line_missing_protocol")
 
 #define SW_HTTP_CTR_ENUM(id, name) id,
 typedef enum { SW_HTTP_COUNTERS(SW_HTTP_CTR_ENUM) SW_HTTP_CTR_COUNT } sw_http_ctr_id;

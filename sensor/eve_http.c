@@ -124,6 +124,17 @@ void sw_eve_http_event(sw_json *j, const sw_http_tx *tx, unsigned dump)
     swj_close_object(j);
 }
 
+void sw_eve_http_anomaly(sw_json *j, unsigned bit)
+{
+    const char *name = sw_http_event_name(bit);
+    swj_open_object(j, "anomaly");
+    swj_str(j, "app_proto", "http");
+    swj_str(j, "type", "applayer");
+    swj_str(j, "event", name ? name : "Unknown");
+    swj_str(j, "layer", "proto_parser");
+    swj_close_object(j);
+}
+
 void sw_eve_fileinfo(sw_json *j, const sw_file *f)
 {
     swj_open_object(j, "fileinfo");

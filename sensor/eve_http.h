@@ -18,6 +18,11 @@ void sw_eve_http(sw_json *j, const sw_http_tx *tx);
  * lists headers only in the http event, never in alert or fileinfo. */
 void sw_eve_http_event(sw_json *j, const sw_http_tx *tx, unsigned dump);
 
+/* Suricata's app-layer anomaly object for one SW_HTTP_EV_* bit of
+ * tx->events: "anomaly": {app_proto "http", type "applayer", event,
+ * layer "proto_parser"}; the caller's header carries tx_id. */
+void sw_eve_http_anomaly(sw_json *j, unsigned bit);
+
 /* "fileinfo": {filename, magic, gaps, state, md5, sha1 (CLOSED only),
  * sha256, stored, size, tx_id}. The content-type mismatch and the kind have
  * no place in Suricata's fileinfo; they stay in sw_file for alerts. */

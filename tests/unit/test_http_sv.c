@@ -18,6 +18,7 @@ typedef struct rec {
     sw_json j;
     unsigned dump;
     char eve[8][8192];
+    unsigned events[8];
     int n;
 } rec;
 
@@ -31,6 +32,7 @@ static void on_done(void *u, const sw_http_tx *tx)
     assert_true(len > 0 && len < sizeof(r->eve[0]));
     memcpy(r->eve[r->n], r->j.buf, len);
     r->eve[r->n][len] = '\0';
+    r->events[r->n] = tx->events;
     r->n++;
 }
 
@@ -192,12 +194,71 @@ static void test_dump_config_errors(void **st)
                      0);
 }
 
+/* sv-http-not09: "GET /" without a protocol but followed by header lines
+ * in the same segment is not HTTP/0.9: libhtp (Suricata 8) parses the
+ * headers (UA "myscript") and raises REQUEST_LINE_MISSING_PROTOCOL. */
+static void test_missing_protocol_pcap(void **st)
+{
+    (void)st;
+    static rec r;
+    memset(&r, 0, sizeof r);
+    swj_init(&r.j);
+    sw_http_config cfg;
+    sw_http_config_defaults(&cfg);
+    feed_pcap("sv-http-not09.pcap", &cfg, &r);
+    assert_int_equal(r.n, 1);
+    assert_non_null(strstr(r.eve[0], "\"http_user_agent\":\"myscript\""));
+    assert_non_null(strstr(r.eve[0], "\"hostname\":\"localhost\""));
+    assert_null(strstr(r.eve[0], "\"protocol\""));
+    assert_int_equal(r.events[0], SW_HTTP_EV_REQUEST_LINE_MISSING_PROTOCOL);
+
+    swj_reset(&r.j);
+    sw_eve_http_anomaly(&r.j, SW_HTTP_EV_REQUEST_LINE_MISSING_PROTOCOL);
+    size_t n = swj_finish(&r.j);
+    const char *want = "{\"anomaly\":{\"app_proto\":\"http\",\"type\":\"applayer\","
+                       "\"event\":\"REQUEST_LINE_MISSING_PROTOCOL\",\"layer\":\"proto_parser\"}}";
+    assert_true(n >= strlen(want));
+    assert_memory_equal(r.j.buf, want, strlen(want));
+    swj_free(&r.j);
+}
+
+/* A real HTTP/0.9 request (only whitespace after the line, or the line
+ * alone in its segment, as libhtp probes) has no headers and no event. */
+static void test_http09_stays_09(void **st)
+{
+    (void)st;
+    static rec r;
+    sw_http_config cfg;
+    sw_http_config_defaults(&cfg);
+    const char *cases[] = {"GET /\r\n", "GET /x\r\n\r\n  \r\n"};
+    for (size_t i = 0; i < 2; i++) {
+        memset(&r, 0, sizeof r);
+        swj_init(&r.j);
+        feed_bytes(cases[i], "<html>hi</html>", &cfg, &r);
+        assert_true(r.n >= 1);
+        assert_int_equal(r.events[0], 0);
+        assert_null(strstr(r.eve[0], "http_user_agent"));
+        swj_free(&r.j);
+    }
+    /* 17+ bytes of anything after the line: headers follow, even without
+     * a colon in sight. */
+    memset(&r, 0, sizeof r);
+    swj_init(&r.j);
+    feed_bytes("GET /\r\nX-Junk-Line-Without\r\nUser-Agent: u\r\n\r\n", NULL, &cfg, &r);
+    assert_int_equal(r.n, 1);
+    assert_int_equal(r.events[0], SW_HTTP_EV_REQUEST_LINE_MISSING_PROTOCOL);
+    assert_non_null(strstr(r.eve[0], "\"http_user_agent\":\"u\""));
+    swj_free(&r.j);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_all_headers_pcap),
         cmocka_unit_test(test_header_merge_and_cut),
         cmocka_unit_test(test_dump_config_errors),
+        cmocka_unit_test(test_missing_protocol_pcap),
+        cmocka_unit_test(test_http09_stays_09),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1454,6 +1454,33 @@ static size_t feed_tunnel_wait(sw_http_state *s, int dir, const uint8_t *p, size
     return i;
 }
 
+/* libhtp (RES_FINALIZE) reads the line after a Content-Length body that
+ * arrives in the same chunk; a line that does not start with "HTTP" (after
+ * whitespace) is "unexpected response body" and is appended to the body
+ * just ended, so the file Suricata logs includes it (sv-http-gap-simple: a
+ * 12-byte Content-Length followed by "\r\n" is a 14-byte file). Returns
+ * the bytes taken; a line not complete in this chunk is left alone. */
+static size_t response_trailing_junk(sw_http_state *s, const uint8_t *p, size_t n,
+                                     const sw_http_callbacks *cb, void *user)
+{
+    size_t used = 0;
+    while (used < n) {
+        const uint8_t *ls = p + used;
+        const uint8_t *nl = memchr(ls, '\n', n - used);
+        if (!nl)
+            break;
+        size_t len = (size_t)(nl - ls) + 1, k = 0;
+        while (k < len && (is_space(ls[k]) || ls[k] == 0))
+            k++;
+        if (len >= k + 4 && lc(ls[k]) == 'h' && lc(ls[k + 1]) == 't' && lc(ls[k + 2]) == 't' &&
+            lc(ls[k + 3]) == 'p')
+            break;
+        body_data(s, 1, ls, len, cb, user);
+        used += len;
+    }
+    return used;
+}
+
 static void feed_dir(sw_http_state *s, int dir, const uint8_t *p, size_t n,
                      uint64_t ts_us, const sw_http_callbacks *cb, void *user)
 {
@@ -1479,8 +1506,11 @@ static void feed_dir(sw_http_state *s, int dir, const uint8_t *p, size_t n,
             body_data(s, dir, p + i, k, cb, user);
             i += k;
             d->remain -= k;
-            if (d->remain == 0)
+            if (d->remain == 0) {
+                if (dir == 1)
+                    i += response_trailing_junk(s, p + i, n - i, cb, user);
                 msg_done(s, dir, false, cb, user);
+            }
             break;
         }
         case D_BODY_CHUNKED:

@@ -291,7 +291,7 @@ static void test_evader_chunked_eicar(void **st)
 static void test_gap(void **st)
 {
     (void)st;
-    for (size_t si = 0; si < 2; si++) {
+    for (size_t si = 0; si < 3; si++) {
         rec r;
         uint64_t ctrs[SW_HTTP_CTR_COUNT] = {0};
         run("sv-http-gap-simple.pcap", 0, steps[si], &r, ctrs);
@@ -301,8 +301,15 @@ static void test_gap(void **st)
         assert_string_equal(r.tx[2].uri, "/3");
         for (int i = 0; i < 3; i++)
             assert_int_equal(r.tx[i].status, 200);
+        /* Both bodies are "Content-Length: 12" followed by "\r\n". Like
+         * libhtp, a complete line after the body in the same chunk is
+         * unexpected body data (14 bytes, as suricata-verify expects for
+         * whole segments); at 1-byte chunks the body ends a chunk and the
+         * CRLF is the gap before the next message. At 7-byte chunks only
+         * the first CRLF is whole in the chunk that ends the body. */
+        uint64_t want0 = steps[si] == 1 ? 12 : 14, want2 = steps[si] == 0 ? 14 : 12;
         assert_int_equal(r.tx[0].file.state, SW_FILE_CLOSED);
-        assert_int_equal(r.tx[0].file.size, 12);
+        assert_int_equal(r.tx[0].file.size, want0);
         assert_true(r.tx[1].gap);
         assert_true(r.tx[1].file.gaps);
         assert_int_equal(r.tx[1].file.state, SW_FILE_TRUNCATED);
@@ -310,7 +317,7 @@ static void test_gap(void **st)
         assert_null(strstr(r.tx[1].eve, "\"md5\""));
         assert_non_null(strstr(r.tx[1].eve, "\"gaps\":true,\"state\":\"TRUNCATED\""));
         assert_int_equal(r.tx[2].file.state, SW_FILE_CLOSED);
-        assert_int_equal(r.tx[2].file.size, 12);
+        assert_int_equal(r.tx[2].file.size, want2);
         assert_int_equal(ctrs[SW_HTTP_CTR_GAP], 1);
         assert_int_equal(ctrs[SW_HTTP_CTR_GAP_ERR], 0);
     }

@@ -1299,8 +1299,10 @@ static size_t feed_chunked(sw_http_state *s, int dir, const uint8_t *p, size_t n
                     break;
                 }
                 goto size_done;
-            } else if (c == ';' || is_ws(c) || c == '\r') {
-                if (d->ck_digits == 0 && c != '\r' && !is_ws(c)) {
+            } else if (c == ';' || is_space(c)) {
+                /* libhtp ends the size at any whitespace, \v and \f
+                 * included (evader 012: "f\v\r\n") */
+                if (d->ck_digits == 0 && !is_space(c)) {
                     chunk_error(s, dir, cb, user);
                     return n;
                 }

@@ -67,7 +67,6 @@ KNOWN_FAILURES = {
     "sv-http-brotli-ce#0": "no anomaly events for the brotli Content-Encoding (http)",
     **_each("sv-http-brotli-ce", (3, 4),
             "brotli Content-Encoding not decoded: fileinfo.size is the encoded size (http)"),
-    **_each("sv-http-evader-012", range(3), "evasion case: no http file, no alerts (http)"),
     "sv-http-not09#1":
         "the http parser flags REQUEST_LINE_MISSING_PROTOCOL (tx->events) but no anomaly "
         "event is written for it (lead: app.c glue, sw_eve_http_anomaly)",

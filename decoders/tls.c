@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 #include <time.h>
 
 #include <openssl/asn1.h>
@@ -874,8 +875,32 @@ static bool format_time(const ASN1_TIME *t, char *out, size_t cap, int64_t *epoc
     return true;
 }
 
-/* Returns false on a parse failure of the leaf. */
-static bool parse_leaf(sw_tls_state *s, const uint8_t *der, size_t n)
+/* Servers present the same certificate to every client: the fields of
+ * recently seen leaves are kept by SHA-1 of their DER, so a busy link does
+ * not pay for a full X.509 decode per TLS session. Shared by all workers
+ * (one lookup per session, so the lock is cold); fixed size, no heap. */
+#define CERT_CACHE_SLOTS 512
+
+typedef struct cert_entry {
+    uint8_t sha1[20];
+    bool used;
+    char subject[SW_TLS_DN_MAX];
+    char issuer[SW_TLS_DN_MAX];
+    char serial[3 * 64];
+    char notbefore[24], notafter[24];
+    int64_t notbefore_epoch, notafter_epoch;
+} cert_entry;
+
+static cert_entry cert_cache[CERT_CACHE_SLOTS];
+static pthread_mutex_t cert_mu = PTHREAD_MUTEX_INITIALIZER;
+
+static cert_entry *cert_slot(const unsigned char md[20])
+{
+    return &cert_cache[((unsigned)md[0] << 8 | md[1]) % CERT_CACHE_SLOTS];
+}
+
+/* Decodes the fields of a leaf we have not seen lately. */
+static bool decode_leaf(sw_tls_state *s, const uint8_t *der, size_t n)
 {
     const unsigned char *q = der;
     X509 *x = d2i_X509(NULL, &q, (long)n);
@@ -894,15 +919,6 @@ static bool parse_leaf(sw_tls_state *s, const uint8_t *der, size_t n)
         if (b.over)
             s->serial[0] = '\0';
     }
-    unsigned char md[20];
-    unsigned mdl = 0;
-    if (EVP_Digest(der, n, md, &mdl, EVP_sha1(), NULL) && mdl == 20) {
-        for (unsigned i = 0; i < 20; i++) {
-            s->fingerprint[3 * i] = hexl[md[i] >> 4];
-            s->fingerprint[3 * i + 1] = hexl[md[i] & 15];
-            s->fingerprint[3 * i + 2] = i < 19 ? ':' : '\0';
-        }
-    }
     if (!format_time(X509_get0_notBefore(x), s->notbefore, sizeof s->notbefore,
                      &s->notbefore_epoch))
         s->notbefore[0] = '\0';
@@ -910,6 +926,51 @@ static bool parse_leaf(sw_tls_state *s, const uint8_t *der, size_t n)
                      &s->notafter_epoch))
         s->notafter[0] = '\0';
     X509_free(x);
+    return true;
+}
+
+/* Returns false on a parse failure of the leaf. */
+static bool parse_leaf(sw_tls_state *s, const uint8_t *der, size_t n)
+{
+    unsigned char md[20];
+    unsigned mdl = 0;
+    if (!EVP_Digest(der, n, md, &mdl, EVP_sha1(), NULL) || mdl != 20)
+        return false;
+    bool hit = false;
+    pthread_mutex_lock(&cert_mu);
+    cert_entry *e = cert_slot(md);
+    if (e->used && memcmp(e->sha1, md, 20) == 0) {
+        memcpy(s->subject, e->subject, sizeof s->subject);
+        memcpy(s->issuer, e->issuer, sizeof s->issuer);
+        memcpy(s->serial, e->serial, sizeof s->serial);
+        memcpy(s->notbefore, e->notbefore, sizeof s->notbefore);
+        memcpy(s->notafter, e->notafter, sizeof s->notafter);
+        s->notbefore_epoch = e->notbefore_epoch;
+        s->notafter_epoch = e->notafter_epoch;
+        hit = true;
+    }
+    pthread_mutex_unlock(&cert_mu);
+    if (!hit) {
+        if (!decode_leaf(s, der, n))
+            return false;
+        pthread_mutex_lock(&cert_mu);
+        e = cert_slot(md);
+        memcpy(e->sha1, md, 20);
+        e->used = true;
+        memcpy(e->subject, s->subject, sizeof e->subject);
+        memcpy(e->issuer, s->issuer, sizeof e->issuer);
+        memcpy(e->serial, s->serial, sizeof e->serial);
+        memcpy(e->notbefore, s->notbefore, sizeof e->notbefore);
+        memcpy(e->notafter, s->notafter, sizeof e->notafter);
+        e->notbefore_epoch = s->notbefore_epoch;
+        e->notafter_epoch = s->notafter_epoch;
+        pthread_mutex_unlock(&cert_mu);
+    }
+    for (unsigned i = 0; i < 20; i++) {
+        s->fingerprint[3 * i] = hexl[md[i] >> 4];
+        s->fingerprint[3 * i + 1] = hexl[md[i] & 15];
+        s->fingerprint[3 * i + 2] = i < 19 ? ':' : '\0';
+    }
     s->progress |= SW_TLS_CERT;
     return true;
 }

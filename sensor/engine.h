@@ -86,6 +86,10 @@ struct sw_worker {
     sw_stream_pool *streams;
     struct sw_app_worker *app;
     sw_json json;
+    /* Finished EVE lines wait here and go to the outputs in batches: one
+     * lock and wake-up per batch instead of per event. */
+    char *obuf;
+    size_t olen, ocap;
     uint64_t now_us;
     uint64_t cur_pcap_cnt; /* of the packet being processed, for events */
     uint64_t next_expire_us;
@@ -112,8 +116,10 @@ void sw_worker_restart_clock(sw_worker *w, uint64_t ts_us);
 int sw_worker_start(sw_worker *w);
 void sw_worker_join(sw_worker *w);
 
-/* Writes the finished event line held in j. */
+/* Writes the finished event line held in j (batched; see below). */
 void sw_worker_emit(sw_worker *w, sw_json *j);
+/* Hands the batched lines to the outputs (each tick, and at the end). */
+void sw_worker_emit_flush(sw_worker *w);
 
 /* Every counter group of the engine, for the stats event. */
 size_t sw_engine_counter_groups(sw_engine *e, sw_ctr_group *out, size_t max);

@@ -7,9 +7,37 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* libmagic is by far the dearest step of a file (a hundred regex and
+ * offset tests); the same leading bytes (the same page, script or
+ * installer fetched again) get the same answer, so answers are kept by a
+ * hash of exactly the bytes libmagic saw. */
+#define MAGIC_CACHE_SLOTS 1024
+
+typedef struct magic_entry {
+    uint64_t hash;
+    uint32_t len;
+    char text[SW_FILE_MAGIC_MAX];
+} magic_entry;
+
 struct sw_files_thread {
     magic_t magic;
+    magic_entry cache[MAGIC_CACHE_SLOTS];
 };
+
+static uint64_t head_hash(const uint8_t *p, size_t n)
+{
+    uint64_t h = 0xcbf29ce484222325ULL ^ n;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) { /* word-wise FNV-style mix: fast, good enough */
+        uint64_t w;
+        memcpy(&w, p + i, 8);
+        h = (h ^ w) * 0x100000001b3ULL;
+        h ^= h >> 29;
+    }
+    for (; i < n; i++)
+        h = (h ^ p[i]) * 0x100000001b3ULL;
+    return h ? h : 1;
+}
 
 sw_files_thread *sw_files_thread_new(char *err, size_t errlen)
 {
@@ -365,9 +393,17 @@ void sw_file_close(sw_file *f, sw_files_thread *t, bool truncated)
     f->state = (truncated || f->gaps) ? SW_FILE_TRUNCATED : SW_FILE_CLOSED;
     f->magic[0] = '\0';
     if (t && f->head_len > 0) {
-        const char *m = magic_buffer(t->magic, f->head, f->head_len);
-        if (m) {
-            snprintf(f->magic, sizeof(f->magic), "%s", m);
+        uint64_t h = head_hash(f->head, f->head_len);
+        magic_entry *e = &t->cache[h % MAGIC_CACHE_SLOTS];
+        if (e->hash == h && e->len == f->head_len) {
+            memcpy(f->magic, e->text, sizeof f->magic);
+        } else {
+            const char *m = magic_buffer(t->magic, f->head, f->head_len);
+            if (m)
+                snprintf(f->magic, sizeof(f->magic), "%s", m);
+            e->hash = h;
+            e->len = (uint32_t)f->head_len;
+            memcpy(e->text, f->magic, sizeof e->text);
         }
     }
     classify(f);

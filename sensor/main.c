@@ -784,6 +784,7 @@ int main(int argc, char **argv)
     if (r.reload_thr)
         pthread_join(r.reload_thr, NULL);
     sw_detect_flush(&e, e.workers[0]);
+    sw_worker_emit_flush(e.workers[0]);
     uint64_t end_ts = r.live ? wall_us() : r.last_ts;
     write_stats(&r, end_ts ? end_ts : wall_us());
     uint64_t alerts = group_value(&r, "spanwatch.detect.alerts_written") +

@@ -21,6 +21,16 @@ static const char *const worker_ctr_names[] = {
  * in seconds, and walking the LRU heads more often buys nothing. */
 #define EXPIRE_EVERY_US 1000000ULL
 
+#define EMIT_BATCH (64u * 1024u)
+
+void sw_worker_emit_flush(sw_worker *w)
+{
+    if (w->olen) {
+        sw_outputs_write(w->eng->out, w->obuf, w->olen);
+        w->olen = 0;
+    }
+}
+
 void sw_worker_emit(sw_worker *w, sw_json *j)
 {
     size_t n = swj_finish(j);
@@ -29,7 +39,14 @@ void sw_worker_emit(sw_worker *w, sw_json *j)
         return;
     }
     SW_CTR_INC(w->ctr, SW_CTR_W_EVENTS);
-    sw_outputs_write(w->eng->out, j->buf, n);
+    if (w->olen + n > w->ocap)
+        sw_worker_emit_flush(w);
+    if (n > w->ocap) { /* a huge event goes on its own */
+        sw_outputs_write(w->eng->out, j->buf, n);
+        return;
+    }
+    memcpy(w->obuf + w->olen, j->buf, n);
+    w->olen += n;
 }
 
 static void on_flow_end(void *user, sw_flow *f, sw_flow_end_reason why)
@@ -59,6 +76,7 @@ void sw_worker_tick(sw_worker *w, uint64_t now_us)
         sw_flow_expire(w->flows, w->now_us);
         sw_defrag_expire(w->defrag, w->now_us);
         w->next_expire_us = w->now_us + EXPIRE_EVERY_US;
+        sw_worker_emit_flush(w);
     }
 }
 
@@ -117,12 +135,14 @@ static void worker_packet_q(sw_worker *w, sw_packet *p)
 void sw_worker_flush(sw_worker *w)
 {
     sw_flow_flush(w->flows);
+    sw_worker_emit_flush(w);
 }
 
 void sw_worker_restart_clock(sw_worker *w, uint64_t ts_us)
 {
     sw_flow_flush(w->flows);
     sw_defrag_expire(w->defrag, UINT64_MAX);
+    sw_worker_emit_flush(w);
     __atomic_store_n(&w->now_us, ts_us, __ATOMIC_RELEASE);
     w->next_expire_us = ts_us + EXPIRE_EVERY_US;
 }
@@ -207,6 +227,13 @@ static sw_worker *worker_new(sw_engine *e, int id, char *err, size_t errlen)
     }
     w->id = id;
     w->eng = e;
+    w->ocap = EMIT_BATCH;
+    w->obuf = malloc(w->ocap);
+    if (!w->obuf) {
+        snprintf(err, errlen, "out of memory");
+        free(w);
+        return NULL;
+    }
     sw_dec_ctx_init(&w->dec, &e->cfg.dec);
     swj_init(&w->json);
     /* Limits are configured for the sensor; each worker gets its share. */
@@ -237,6 +264,7 @@ fail:
     sw_stream_pool_free(w->streams);
     sw_ring_destroy(&w->ring);
     swj_free(&w->json);
+    free(w->obuf);
     free(w);
     return NULL;
 }
@@ -251,6 +279,7 @@ static void worker_free(sw_worker *w)
     sw_stream_pool_free(w->streams);
     sw_ring_destroy(&w->ring);
     swj_free(&w->json);
+    free(w->obuf);
     free(w);
 }
 

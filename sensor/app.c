@@ -355,9 +355,26 @@ static void dns_tcp_msg(void *u, const uint8_t *msg, size_t n)
 
 /* ---------- HTTP ---------- */
 
+/* Protocol anomalies the HTTP parser found in a transaction, as Suricata's
+ * applayer anomaly events. */
+static void http_anomalies(cb_ctx *c, const sw_http_tx *tx)
+{
+    sw_worker *w = c->w;
+    for (unsigned bit = 1; bit && bit <= tx->events; bit <<= 1) {
+        if (!(tx->events & bit))
+            continue;
+        sw_json *j = &w->json;
+        sw_eve_begin_flow(j, "anomaly", c->ts_us, c->f, "http", w->cur_pcap_cnt, false);
+        swj_uint(j, "tx_id", tx->tx_id);
+        sw_eve_http_anomaly(j, bit);
+        sw_worker_emit(w, j);
+    }
+}
+
 static void http_on_request(void *u, const sw_http_tx *tx)
 {
     cb_ctx *c = u;
+    http_anomalies(c, tx);
     sw_detect_http_request(c->w, c->f, tx);
 }
 
@@ -393,7 +410,7 @@ static void http_on_tx_complete(void *u, const sw_http_tx *tx)
     sw_json *j = &w->json;
     sw_eve_begin_flow(j, "http", ts, c->f, "http", w->cur_pcap_cnt, false);
     swj_uint(j, "tx_id", tx->tx_id);
-    sw_eve_http(j, tx);
+    sw_eve_http_event(j, tx, AS(w)->http.dump_all_headers);
     sw_worker_emit(w, j);
     if (fa->file_open) {
         sw_file_close(&fa->file, AW(w)->files, tx->resp_truncated || !tx->resp_complete);

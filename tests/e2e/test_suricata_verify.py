@@ -61,15 +61,9 @@ KNOWN_FAILURES = {
     **_each("sv-file-match-crossed", (2, 3, 4, 5, 6, 8, 9),
             "file keywords/fileinfo sha256 differ: files from crossed transactions (files/http)"),
     "sv-bug-7657-01-php-cgi-injection#2": "keyword stream-event unsupported (signatures/lead: stream events)",
-    **_each("sv-http-all-headers", range(1, 5),
-            "app.c writes the http event with sw_eve_http, not sw_eve_http_event(j, tx, "
-            "dump_all_headers): the configured dump-all-headers is ignored (lead: app.c glue)"),
     "sv-http-brotli-ce#0": "no anomaly events for the brotli Content-Encoding (http)",
     **_each("sv-http-brotli-ce", (3, 4),
             "brotli Content-Encoding not decoded: fileinfo.size is the encoded size (http)"),
-    "sv-http-not09#1":
-        "the http parser flags REQUEST_LINE_MISSING_PROTOCOL (tx->events) but no anomaly "
-        "event is written for it (lead: app.c glue, sw_eve_http_anomaly)",
     "sv-http-not09#2": APP_LAYER_EVENT,
     **_each("sv-bug-1450-04-tls_DER-incomplete-header", range(2), APP_LAYER_EVENT),
     **_each("sv-bug-1450-05-tls_DER-incomplete-content", range(2), APP_LAYER_EVENT),

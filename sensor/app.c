@@ -83,7 +83,10 @@ typedef struct sw_flow_app {
     uint8_t tls_logged;
     sw_dns_tcp *dnstcp[2];
     uint64_t dns_requests;
-    sw_file file;
+    /* Only HTTP flows carry files; the file context (hash states and the
+     * first 4 KiB for libmagic) comes from a per-worker pool when a
+     * response body starts, so a million idle flows do not pay for it. */
+    struct sw_file_slot *file;
     uint8_t file_open;
     uint8_t detect_flags; /* detect.c's per-flow bits */
     /* Bytes held while they could still start HTTP or TLS: a request sent
@@ -99,11 +102,17 @@ typedef struct sw_flow_app {
     sw_sig_flow sig;      /* flowbits */
 } sw_flow_app;
 
+typedef struct sw_file_slot {
+    struct sw_file_slot *next_free;
+    sw_file f;
+} sw_file_slot;
+
 typedef struct sw_app_worker {
     struct ndpi_detection_module_struct *ndpi;
     sw_files_thread *files;
     struct sw_detect_worker *detect;
     sw_flow_app *free_list;
+    sw_file_slot *free_files;
     uint64_t ctr[SW_APP_CTR_COUNT];
     uint64_t dns_ctr[SW_DNS_CTR_COUNT];
     uint64_t http_ctr[SW_HTTP_CTR_COUNT];
@@ -213,8 +222,13 @@ void sw_app_worker_free(sw_app_worker *a)
     while (a->free_list) {
         sw_flow_app *fa = a->free_list;
         a->free_list = fa->next_free;
-        sw_file_cleanup(&fa->file);
         free(fa);
+    }
+    while (a->free_files) {
+        sw_file_slot *fs = a->free_files;
+        a->free_files = fs->next_free;
+        sw_file_cleanup(&fs->f);
+        free(fs);
     }
     if (a->ndpi)
         ndpi_exit_detection_module(a->ndpi);
@@ -228,18 +242,10 @@ static sw_flow_app *fa_get(sw_worker *w)
     sw_flow_app *fa = a->free_list;
     if (fa) {
         a->free_list = fa->next_free;
-        EVP_MD_CTX *m5 = fa->file.md5, *s1 = fa->file.sha1, *s256 = fa->file.sha256;
         memset(fa, 0, sizeof(*fa));
-        fa->file.md5 = m5;
-        fa->file.sha1 = s1;
-        fa->file.sha256 = s256;
         return fa;
     }
     fa = calloc(1, sizeof(*fa));
-    if (fa && sw_file_init(&fa->file) < 0) {
-        free(fa);
-        fa = NULL;
-    }
     if (!fa)
         SW_CTR_INC(a->ctr, SW_CTR_A_STATE_FAIL);
     return fa;
@@ -258,6 +264,11 @@ static void fa_put(sw_worker *w, sw_flow_app *fa)
     sw_tls_free(fa->tls);
     free(fa->dnstcp[0]);
     free(fa->dnstcp[1]);
+    if (fa->file) {
+        fa->file->next_free = a->free_files;
+        a->free_files = fa->file;
+        fa->file = NULL;
+    }
     fa->http = NULL;
     fa->tls = NULL;
     fa->dnstcp[0] = fa->dnstcp[1] = NULL;
@@ -378,11 +389,37 @@ static void http_on_request(void *u, const sw_http_tx *tx)
     sw_detect_http_request(c->w, c->f, tx);
 }
 
+static sw_file_slot *file_slot(sw_worker *w, sw_flow_app *fa)
+{
+    if (fa->file)
+        return fa->file;
+    sw_app_worker *a = AW(w);
+    sw_file_slot *fs = a->free_files;
+    if (fs) {
+        a->free_files = fs->next_free;
+    } else {
+        fs = calloc(1, sizeof(*fs));
+        if (fs && sw_file_init(&fs->f) < 0) {
+            free(fs);
+            fs = NULL;
+        }
+        if (!fs) {
+            SW_CTR_INC(a->ctr, SW_CTR_A_STATE_FAIL);
+            return NULL;
+        }
+    }
+    fs->next_free = NULL;
+    fa->file = fs;
+    return fs;
+}
+
 static void http_on_response_headers(void *u, const sw_http_tx *tx)
 {
     cb_ctx *c = u;
     sw_flow_app *fa = (sw_flow_app *)c->f->app;
-    sw_file_open_http(&fa->file, tx);
+    if (!file_slot(c->w, fa))
+        return;
+    sw_file_open_http(&fa->file->f, tx);
     fa->file_open = 1;
     sw_detect_http_response(c->w, c->f, tx);
 }
@@ -394,9 +431,9 @@ static void http_on_body(void *u, const sw_http_tx *tx, const uint8_t *data, siz
     if (!fa->file_open)
         return;
     if (data)
-        sw_file_update(&fa->file, data, len);
+        sw_file_update(&fa->file->f, data, len);
     else
-        sw_file_gap(&fa->file, len);
+        sw_file_gap(&fa->file->f, len);
 }
 
 static void http_on_tx_complete(void *u, const sw_http_tx *tx)
@@ -413,18 +450,19 @@ static void http_on_tx_complete(void *u, const sw_http_tx *tx)
     sw_eve_http_event(j, tx, AS(w)->http.dump_all_headers);
     sw_worker_emit(w, j);
     if (fa->file_open) {
-        sw_file_close(&fa->file, AW(w)->files, tx->resp_truncated || !tx->resp_complete);
+        sw_file *file = &fa->file->f;
+        sw_file_close(file, AW(w)->files, tx->resp_truncated || !tx->resp_complete);
         fa->file_open = 0;
         /* Suricata logs a file only when a body was transferred. */
-        if (fa->file.size > 0 || fa->file.gaps) {
+        if (file->size > 0 || file->gaps) {
             SW_CTR_INC(AW(w)->ctr, SW_CTR_A_FILES);
-            if (fa->file.state == SW_FILE_TRUNCATED)
+            if (file->state == SW_FILE_TRUNCATED)
                 SW_CTR_INC(AW(w)->ctr, SW_CTR_A_FILES_TRUNC);
             sw_eve_begin_flow(j, "fileinfo", ts, c->f, "http", w->cur_pcap_cnt, true);
             sw_eve_http(j, tx);
-            sw_eve_fileinfo(j, &fa->file);
+            sw_eve_fileinfo(j, file);
             sw_worker_emit(w, j);
-            sw_detect_file(w, c->f, tx, &fa->file, ts);
+            sw_detect_file(w, c->f, tx, file, ts);
         }
     }
 }
@@ -627,6 +665,10 @@ static void ndpi_step(sw_worker *w, sw_flow *f, sw_flow_app *fa, const sw_packet
     sw_app_worker *a = AW(w);
     if (!a->ndpi || fa->ndpi_done)
         return;
+    /* Handshake-only TCP flows (scans, SYN floods) carry nothing to
+     * classify: nDPI's 688-byte state is taken at the first payload. */
+    if (!fa->ndpi && f->key.proto == 6 && !p->l4.payload_len)
+        return;
     if (!fa->ndpi) {
         fa->ndpi = ndpi_flow_malloc(SIZEOF_FLOW_STRUCT);
         if (!fa->ndpi) {
@@ -661,7 +703,6 @@ static void ndpi_step(sw_worker *w, sw_flow *f, sw_flow_app *fa, const sw_packet
     /* The verdict is all we keep: the 688-byte struct goes now. */
     ndpi_free_flow(fa->ndpi);
     fa->ndpi = NULL;
-    (void)f;
 }
 
 static void udp_payload(sw_worker *w, sw_flow *f, sw_flow_app *fa, const sw_packet *p,

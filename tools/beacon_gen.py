@@ -14,22 +14,13 @@ import math
 import os
 import random
 import struct
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import pcapgen as pg  # noqa: E402
 
 T0 = 1_700_000_000.0
 RESOLVER = "10.0.0.53"
-
-
-def csum(data):
-    if len(data) % 2:
-        data += b"\0"
-    s = sum(struct.unpack("!%dH" % (len(data) // 2), data))
-    while s >> 16:
-        s = (s & 0xFFFF) + (s >> 16)
-    return (~s) & 0xFFFF
-
-
-def ip4(a):
-    return bytes(int(x) for x in a.split("."))
 
 
 class Pcap:
@@ -37,38 +28,20 @@ class Pcap:
         self.pkts = []  # (ts, bytes)
 
     def ip(self, ts, src, dst, proto, l4):
-        hdr = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(l4), random.getrandbits(16), 0x4000, 64, proto, 0,
-                          ip4(src), ip4(dst))
-        hdr = hdr[:10] + struct.pack("!H", csum(hdr)) + hdr[12:]
         dmac = b"\xff" * 6 if dst.endswith(".255") else (b"\x01\x00\x5e\x7f\xff\xfa" if int(dst.split(".")[0]) >= 224
                                                          else b"\x00\x11\x22\x33\x44\x55")
-        eth = dmac + b"\x00\x66\x77\x88\x99\xaa" + b"\x08\x00"
-        self.pkts.append((ts, eth + hdr + l4))
-
-    def l4sum(self, src, dst, proto, l4):
-        return csum(ip4(src) + ip4(dst) + struct.pack("!BBH", 0, proto, len(l4)) + l4)
+        ip = pg.ipv4(src, dst, proto, l4, ident=random.getrandbits(16), flags_off=pg.IP_DF)
+        self.pkts.append((ts, pg.eth(dmac, b"\x00\x66\x77\x88\x99\xaa", ip)))
 
     def udp(self, ts, src, sport, dst, dport, payload):
-        u = struct.pack("!HHHH", sport, dport, 8 + len(payload), 0) + payload
-        c = self.l4sum(src, dst, 17, u) or 0xFFFF
-        self.ip(ts, src, dst, 17, u[:6] + struct.pack("!H", c) + u[8:])
+        self.ip(ts, src, dst, 17, pg.udp(src, dst, sport, dport, payload))
 
     def tcp(self, ts, src, sport, dst, dport, seq, ack, flags, payload=b""):
-        t = struct.pack("!HHIIBBHHH", sport, dport, seq & 0xFFFFFFFF, ack & 0xFFFFFFFF, 5 << 4, flags, 64240, 0,
-                        0) + payload
-        c = self.l4sum(src, dst, 6, t)
-        self.ip(ts, src, dst, 6, t[:16] + struct.pack("!H", c) + t[18:])
+        self.ip(ts, src, dst, 6, pg.tcp(src, dst, sport, dport, seq, ack, flags, payload, win=64240))
 
     def write(self, path):
         self.pkts.sort(key=lambda p: p[0])
-        with open(path, "wb") as f:
-            f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
-            for ts, b in self.pkts:
-                sec = int(ts)
-                us = int(round((ts - sec) * 1e6))
-                if us >= 1000000:
-                    sec, us = sec + 1, us - 1000000
-                f.write(struct.pack("<IIII", sec, us, len(b), len(b)) + b)
+        pg.write_pcap(path, (pg.split_ts(ts) + (b,) for ts, b in self.pkts))
 
 
 F, S, R, P, A = 1, 2, 4, 8, 16
@@ -171,7 +144,7 @@ def dns_query(cap, ts, src, qname, qtype=1, answer=None):
         txt = random.randbytes(8).hex().encode()
         rr = b"\xc0\x0c" + struct.pack("!HHIH", 16, 1, 0, len(txt) + 1) + bytes([len(txt)]) + txt
     else:
-        rr = b"\xc0\x0c" + struct.pack("!HHIH", 1, 1, 300, 4) + ip4(answer or "93.184.216.34")
+        rr = b"\xc0\x0c" + struct.pack("!HHIH", 1, 1, 300, 4) + pg.ip4(answer or "93.184.216.34")
     cap.udp(ts + 0.015, RESOLVER, 53, src, sport, struct.pack("!HHHHHH", qid, 0x8180, 1, 1, 0, 0) + q + rr)
 
 

@@ -27,6 +27,10 @@ import random
 import struct
 import sys
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import pcapgen as pg  # noqa: E402
+from pcapgen import ACK, PSH, SYN, ipv4, tcp, udp  # noqa: E402  (floods.tcp, .ACK ... are used by the tests)
+
 ATTACKER = "10.66.6.6"
 SERVER = "10.1.1.80"
 ATTACK_SID = 9000002
@@ -40,46 +44,8 @@ MAC_A = bytes.fromhex("020000000001")
 MAC_B = bytes.fromhex("020000000002")
 
 
-def ip4(s):
-    return bytes(int(x) for x in s.split("."))
-
-
-def csum(b):
-    if len(b) % 2:
-        b += b"\0"
-    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
-    while s >> 16:
-        s = (s & 0xFFFF) + (s >> 16)
-    return (~s) & 0xFFFF
-
-
-def eth(payload, ethertype=0x0800):
-    return MAC_B + MAC_A + struct.pack("!H", ethertype) + payload
-
-
-def ipv4(src, dst, proto, payload, ident=0, flags_off=0, ttl=64):
-    hdr = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(payload), ident, flags_off, ttl,
-                      proto, 0, ip4(src), ip4(dst))
-    hdr = hdr[:10] + struct.pack("!H", csum(hdr)) + hdr[12:]
-    return hdr + payload
-
-
-def tcp(src, dst, sport, dport, seq, ack, flags, payload=b"", win=65535):
-    hdr = struct.pack("!HHIIBBHHH", sport, dport, seq & 0xFFFFFFFF, ack & 0xFFFFFFFF,
-                      5 << 4, flags, win, 0, 0)
-    pseudo = ip4(src) + ip4(dst) + struct.pack("!BBH", 0, 6, len(hdr) + len(payload))
-    c = csum(pseudo + hdr + payload)
-    return hdr[:16] + struct.pack("!H", c) + hdr[18:] + payload
-
-
-def udp(src, dst, sport, dport, payload):
-    hdr = struct.pack("!HHHH", sport, dport, 8 + len(payload), 0)
-    pseudo = ip4(src) + ip4(dst) + struct.pack("!BBH", 0, 17, 8 + len(payload))
-    c = csum(pseudo + hdr + payload) or 0xFFFF
-    return hdr[:6] + struct.pack("!H", c) + payload
-
-
-FIN, SYN, RST, PSH, ACK = 0x01, 0x02, 0x04, 0x08, 0x10
+def eth(payload, ethertype=pg.ETH_IPV4):
+    return pg.eth(MAC_B, MAC_A, payload, ethertype)
 
 
 def tcp_pkt(src, dst, sport, dport, seq, ack, flags, payload=b""):
@@ -97,34 +63,10 @@ class Clock:
         return self.t
 
 
-def tcp_session(clk, cli, srv, sport, dport, request, response=b"", mss=1400,
-                order=None, extra=None, isn_c=1000, isn_s=5000, close=True):
-    """A complete TCP connection. order: optional function mapping the list
-    of client data segments [(seq_off, bytes)] to the list actually sent (to
-    reorder, duplicate or overlap); extra: more client segments (seq_off,
-    bytes) sent after the data (e.g. conflicting retransmissions)."""
-    pk = []
-    pk.append((clk(), tcp_pkt(cli, srv, sport, dport, isn_c, 0, SYN)))
-    pk.append((clk(), tcp_pkt(srv, cli, dport, sport, isn_s, isn_c + 1, SYN | ACK)))
-    pk.append((clk(), tcp_pkt(cli, srv, sport, dport, isn_c + 1, isn_s + 1, ACK)))
-    segs = [(o, request[o:o + mss]) for o in range(0, len(request), mss)]
-    if order:
-        segs = order(segs)
-    for off, data in segs + list(extra or []):
-        pk.append((clk(), tcp_pkt(cli, srv, sport, dport, isn_c + 1 + off, isn_s + 1,
-                                  PSH | ACK, data)))
-    cseq = isn_c + 1 + len(request)
-    pk.append((clk(), tcp_pkt(srv, cli, dport, sport, isn_s + 1, cseq, ACK)))
-    for o in range(0, len(response), mss):
-        pk.append((clk(), tcp_pkt(srv, cli, dport, sport, isn_s + 1 + o, cseq, PSH | ACK,
-                                  response[o:o + mss])))
-    sseq = isn_s + 1 + len(response)
-    pk.append((clk(), tcp_pkt(cli, srv, sport, dport, cseq, sseq, ACK)))
-    if close:
-        pk.append((clk(), tcp_pkt(cli, srv, sport, dport, cseq, sseq, FIN | ACK)))
-        pk.append((clk(), tcp_pkt(srv, cli, dport, sport, sseq, cseq + 1, FIN | ACK)))
-        pk.append((clk(), tcp_pkt(cli, srv, sport, dport, cseq + 1, sseq + 1, ACK)))
-    return pk
+def tcp_session(clk, cli, srv, sport, dport, request, response=b"", **kw):
+    """A complete TCP connection of tcp_pkt frames (pcapgen.tcp_session:
+    mss, order, extra, isn_c, isn_s, close)."""
+    return pg.tcp_session(clk, tcp_pkt, cli, srv, sport, dport, request, response, **kw)
 
 
 def attack_session(clk, sport=44444):
@@ -139,19 +81,15 @@ def ipv4_fragments(src, dst, proto, l4, ident, pieces):
     for pc in pieces:
         off, ln = pc[0], pc[1]
         data = pc[2] if len(pc) > 2 else l4[off:off + ln]
-        mf = 0x2000 if off + ln < len(l4) else 0
+        mf = pg.IP_MF if off + ln < len(l4) else 0
         out.append(eth(ipv4(src, dst, proto, data, ident=ident, flags_off=mf | (off // 8))))
     return out
 
 
 def write_pcap(path, packets):
     """packets: iterable of (ts_us, frame)."""
-    with open(path, "wb") as f:
-        f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 262144, 1))
-        for ts, frame in packets:
-            f.write(struct.pack("<IIII", ts // 1_000_000, ts % 1_000_000, len(frame),
-                                len(frame)))
-            f.write(frame)
+    pg.write_pcap(path, ((ts // 1_000_000, ts % 1_000_000, frame) for ts, frame in packets),
+                  snaplen=262144)
 
 
 def rand_ip(rng):

@@ -14,69 +14,44 @@ import os
 import struct
 import sys
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import pcapgen as pg  # noqa: E402
+
 MSS = 1400
 CLIENT_MAC = bytes.fromhex("020000000001")
 SERVER_MAC = bytes.fromhex("020000000002")
 
 
-def csum(data):
-    if len(data) % 2:
-        data += b"\0"
-    s = sum(struct.unpack("!%dH" % (len(data) // 2), data))
-    while s >> 16:
-        s = (s & 0xFFFF) + (s >> 16)
-    return (~s) & 0xFFFF
-
-
-def ip4(s):
-    return bytes(int(x) for x in s.split("."))
-
-
 class Pcap:
     def __init__(self, path):
         self.f = open(path, "wb")
-        self.f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
+        self.f.write(pg.pcap_header(65535))
         self.t = 1795000000.0  # 2026-11-18, fixed so output is reproducible
 
-    def frame(self, src, dst, sport, dport, seq, ack, flags, payload=b""):
+    def tick(self):
         self.t += 0.001
-        tcp = struct.pack("!HHIIBBHHH", sport, dport, seq & 0xFFFFFFFF, ack & 0xFFFFFFFF,
-                          5 << 4, flags, 64240, 0, 0) + payload
-        pseudo = ip4(src) + ip4(dst) + struct.pack("!BBH", 0, 6, len(tcp))
-        tcp = tcp[:16] + struct.pack("!H", csum(pseudo + tcp)) + tcp[18:]
-        iph = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp), 1, 0x4000, 64, 6, 0,
-                          ip4(src), ip4(dst))
-        iph = iph[:10] + struct.pack("!H", csum(iph)) + iph[12:]
-        to_server = src.startswith("10.")  # clients live in 10/8 here
-        eth = (SERVER_MAC + CLIENT_MAC if to_server else CLIENT_MAC + SERVER_MAC) + b"\x08\x00"
-        pkt = eth + iph + tcp
-        sec = int(self.t)
-        self.f.write(struct.pack("<IIII", sec, int((self.t - sec) * 1e6), len(pkt), len(pkt)))
-        self.f.write(pkt)
+        return self.t
+
+    @staticmethod
+    def packet(src, dst, sport, dport, seq, ack, flags, payload=b""):
+        # clients live in 10/8 here
+        dmac, smac = (SERVER_MAC, CLIENT_MAC) if src.startswith("10.") else (CLIENT_MAC, SERVER_MAC)
+        seg = pg.tcp(src, dst, sport, dport, seq, ack, flags, payload, win=64240)
+        return pg.eth(dmac, smac, pg.ipv4(src, dst, 6, seg, ident=1, flags_off=pg.IP_DF))
+
+    def write(self, ts, pkt):
+        sec = int(ts)  # truncated, not rounded: the committed captures were written so
+        self.f.write(pg.pcap_record(sec, int((ts - sec) * 1e6), pkt))
+
+    def frame(self, src, dst, sport, dport, seq, ack, flags, payload=b""):
+        self.write(self.tick(), self.packet(src, dst, sport, dport, seq, ack, flags, payload))
 
     def session(self, request, response, cli="10.0.0.5", srv="192.0.2.80", sport=49152,
                 dport=80):
         """One TCP conversation carrying request then response bytes."""
-        SYN, ACK, PSH, FIN = 0x02, 0x10, 0x08, 0x01
-        c, s = 1000, 5000
-        self.frame(cli, srv, sport, dport, c, 0, SYN)
-        self.frame(srv, cli, dport, sport, s, c + 1, SYN | ACK)
-        c += 1
-        s += 1
-        self.frame(cli, srv, sport, dport, c, s, ACK)
-        for i in range(0, len(request), MSS):
-            seg = request[i:i + MSS]
-            self.frame(cli, srv, sport, dport, c, s, ACK | PSH, seg)
-            c += len(seg)
-        self.frame(srv, cli, dport, sport, s, c, ACK)
-        for i in range(0, len(response), MSS):
-            seg = response[i:i + MSS]
-            self.frame(srv, cli, dport, sport, s, c, ACK | PSH, seg)
-            s += len(seg)
-        self.frame(cli, srv, sport, dport, c, s, ACK)
-        self.frame(cli, srv, sport, dport, c, s, FIN | ACK)
-        self.frame(srv, cli, dport, sport, s, c + 1, FIN | ACK)
-        self.frame(cli, srv, sport, dport, c + 1, s + 1, ACK)
+        for ts, pkt in pg.tcp_session(self.tick, self.packet, cli, srv, sport, dport, request,
+                                      response, mss=MSS):
+            self.write(ts, pkt)
 
     def close(self):
         self.f.close()
@@ -226,7 +201,7 @@ def write_heartbleed(path):
     # handshake, hello, hello, heartbeat; the server answers with 16 KB it
     # should not have sent
     cli, srv, sport, dport = "10.0.0.5", "192.0.2.44", 49200, 443
-    SYN, ACK, PSH, FIN = 0x02, 0x10, 0x08, 0x01
+    SYN, ACK, PSH, FIN = pg.SYN, pg.ACK, pg.PSH, pg.FIN
     c, s = 7000, 9000
     p.frame(cli, srv, sport, dport, c, 0, SYN)
     p.frame(srv, cli, dport, sport, s, c + 1, SYN | ACK)

@@ -10,7 +10,6 @@ import json
 import os
 import random
 import shutil
-import struct
 import subprocess
 import sys
 import tempfile
@@ -21,6 +20,8 @@ BIN = os.environ.get("SW_BIN", os.path.join(SRC, "build", "spanwatch"))
 BUILD = os.environ.get("SW_BUILD_DIR", os.path.join(SRC, "build"))
 SHARED = os.environ.get("SW_SHARED", os.path.join(SRC, "..", "shared"))
 TOOL = os.path.join(SRC, "tools", "spanwatch-report")
+sys.path.insert(0, os.path.join(SRC, "tools"))
+import pcapgen  # noqa: E402
 
 CAPTURES = [
     "sv-dns-bug-1158-iodine.pcap",        # DNS tunnel
@@ -48,23 +49,9 @@ def check(cond, what):
 
 # ------------------------------------------------------------ beacon capture
 
-def _csum(b):
-    if len(b) % 2:
-        b += b"\0"
-    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
-    s = (s >> 16) + (s & 0xFFFF)
-    s += s >> 16
-    return ~s & 0xFFFF
-
-
 def _tcp(src, dst, sp, dp, seq, ack, flags):
-    a = bytes(int(x) for x in src.split("."))
-    b = bytes(int(x) for x in dst.split("."))
-    th = struct.pack("!HHIIBBHHH", sp, dp, seq, ack, 5 << 4, flags, 64240, 0, 0)
-    th = th[:16] + struct.pack("!H", _csum(a + b + struct.pack("!BBH", 0, 6, len(th)) + th)) + th[18:]
-    ih = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(th), 1, 0, 64, 6, 0, a, b)
-    ih = ih[:10] + struct.pack("!H", _csum(ih)) + ih[12:]
-    return b"\x00\x11\x22\x33\x44\x55\x66\x77\x88\x99\xaa\xbb\x08\x00" + ih + th
+    seg = pcapgen.tcp(src, dst, sp, dp, seq, ack, flags, win=64240)
+    return pcapgen.eth(b"\x00\x11\x22\x33\x44\x55", b"\x66\x77\x88\x99\xaa\xbb", pcapgen.ipv4(src, dst, 6, seg, ident=1))
 
 
 def write_beacon_pcap(path, checkins=20, period=60.0, jitter=3.0):
@@ -73,10 +60,10 @@ def write_beacon_pcap(path, checkins=20, period=60.0, jitter=3.0):
     rnd = random.Random(7)
     t = 1700600000.0      # 2023-11-21 20:53 UTC, apart from beacon_gen.py's hours
     with open(path, "wb") as f:
-        f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
+        f.write(pcapgen.pcap_header())
 
         def w(ts, p):
-            f.write(struct.pack("<IIII", int(ts), int(round((ts % 1) * 1e6)) % 1000000, len(p), len(p)) + p)
+            f.write(pcapgen.pcap_record(*pcapgen.split_ts(ts), p))
         for i in range(checkins):
             sp, c, s = 40000 + i, BEACON_HOST, BEACON_SERVER
             w(t, _tcp(c, s, sp, 443, 1000, 0, 0x02))

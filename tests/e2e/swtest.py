@@ -401,6 +401,30 @@ def sv_requires_ok(req):
 
 
 # --------------------------------------------------------------------------
+# script-style tests: a tally of checks instead of test functions
+
+class Checks:
+    """check(cond, what) prints "ok   what" or "FAIL what" and counts it;
+    summary() prints the closing "N passed, N failed" line and returns the
+    exit code (1 when anything failed)."""
+
+    def __init__(self):
+        self.passed = self.failed = 0
+
+    def __call__(self, cond, what):
+        if cond:
+            self.passed += 1
+            print("ok   " + what)
+        else:
+            self.failed += 1
+            print("FAIL " + what)
+
+    def summary(self):
+        print("%d passed, %d failed" % (self.passed, self.failed))
+        return 1 if self.failed else 0
+
+
+# --------------------------------------------------------------------------
 # minimal test runner
 
 _tests = []
@@ -441,6 +465,21 @@ class Soft:
             if more:
                 msg += "\n  ... and %d more" % more
             raise AssertionError(msg)
+
+
+def capture_tests(prefix, captures, compare, counted, empty):
+    """Registers one test per capture, named prefix + the capture's stem.
+    compare(capture, soft) returns how many items it compared; the test fails
+    on any Soft mismatch (headed "<capture>: <n> <counted> compared") and
+    when nothing was compared (the message is empty % capture)."""
+    for cap in captures:
+        def fn(cap=cap):
+            soft = Soft(limit=25)
+            n = compare(cap, soft)
+            soft.done("%s: %d %s compared" % (cap, n, counted))
+            assert n > 0, empty % cap
+        fn.__name__ = prefix + os.path.splitext(cap)[0].replace("-", "_").replace(".", "_")
+        test(fn)
 
 
 def main():

@@ -9,7 +9,6 @@ CNAME, NS, PTR, MX and TXT answers.  Captures are copies under test-pcaps/
 (see PROVENANCE.tsv)."""
 import collections
 import ipaddress
-import os
 
 import swtest as t
 
@@ -190,18 +189,7 @@ def compare_capture(name, soft):
     return len(msgs)
 
 
-def make_test(name):
-    def fn():
-        soft = t.Soft(limit=25)
-        n = compare_capture(name, soft)
-        assert n > 0, "tshark found no DNS messages in %s" % name
-        soft.done("%s: %d DNS messages compared" % (name, n))
-    fn.__name__ = "test_dns_" + os.path.splitext(name)[0].replace("-", "_").replace(".", "_")
-    return fn
-
-
-for _c in CAPTURES:
-    t.test(make_test(_c))
+t.capture_tests("test_dns_", CAPTURES, compare_capture, "DNS messages", "tshark found no DNS messages in %s")
 
 
 if __name__ == "__main__":

@@ -7,7 +7,6 @@ of that flow ordered by tx_id.  Suricata's `hostname` is the Host header
 without port, lower-cased, an IPv6 literal with its brackets; `url` is the request-line URI as sent."""
 import collections
 import ipaddress
-import os
 
 import swtest as t
 
@@ -110,18 +109,7 @@ def compare(name, soft):
     return n
 
 
-def make_test(name):
-    def fn():
-        soft = t.Soft(limit=25)
-        n = compare(name, soft)
-        soft.done("%s: %d transactions compared" % (name, n))
-        assert n > 0, "no HTTP transactions compared in %s" % name
-    fn.__name__ = "test_http_" + os.path.splitext(name)[0].replace("-", "_").replace(".", "_")
-    return fn
-
-
-for _c in CAPTURES:
-    t.test(make_test(_c))
+t.capture_tests("test_http_", CAPTURES, compare, "transactions", "no HTTP transactions compared in %s")
 
 
 if __name__ == "__main__":

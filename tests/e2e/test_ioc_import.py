@@ -17,18 +17,10 @@ import time
 SRC = os.environ.get("SW_SOURCE_DIR", os.path.join(os.path.dirname(__file__), "..", ".."))
 BIN = os.environ.get("SW_BIN", os.path.join(SRC, "build", "spanwatch"))
 TOOL = os.path.join(SRC, "tools", "spanwatch-ioc")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import swtest  # noqa: E402
 
-passed = failed = 0
-
-
-def check(cond, what):
-    global passed, failed
-    if cond:
-        passed += 1
-        print("ok   " + what)
-    else:
-        failed += 1
-        print("FAIL " + what)
+check = swtest.Checks()
 
 
 MISP = {"response": [{"Event": {
@@ -262,8 +254,7 @@ def main():
     check(p.returncode == 1 and "invalid JSON" in p.stderr, "broken JSON: rejected, nothing written, exit 1")
 
     shutil.rmtree(tmp, ignore_errors=True)
-    print("%d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
+    return check.summary()
 
 
 if __name__ == "__main__":

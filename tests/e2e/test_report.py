@@ -22,6 +22,8 @@ SHARED = os.environ.get("SW_SHARED", os.path.join(SRC, "..", "shared"))
 TOOL = os.path.join(SRC, "tools", "spanwatch-report")
 sys.path.insert(0, os.path.join(SRC, "tools"))
 import pcapgen  # noqa: E402
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import swtest  # noqa: E402
 
 CAPTURES = [
     "sv-dns-bug-1158-iodine.pcap",        # DNS tunnel
@@ -34,17 +36,7 @@ CAPTURES = [
 ]
 BEACON_HOST, BEACON_SERVER = "10.1.1.50", "89.160.20.112"   # in the GeoLite2 test DBs: SE, AS29518
 
-passed = failed = 0
-
-
-def check(cond, what):
-    global passed, failed
-    if cond:
-        passed += 1
-        print("ok   " + what)
-    else:
-        failed += 1
-        print("FAIL " + what)
+check = swtest.Checks()
 
 
 # ------------------------------------------------------------ beacon capture
@@ -378,8 +370,7 @@ def main():
           "markdown: alert count and beacon")
 
     shutil.rmtree(tmp, ignore_errors=True)
-    print("%d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
+    return check.summary()
 
 
 if __name__ == "__main__":

@@ -15,20 +15,12 @@ import tempfile
 
 SRC = os.path.abspath(os.environ.get("SW_SOURCE_DIR", os.path.join(os.path.dirname(__file__), "..", "..")))
 TOOL = os.path.join(SRC, "tools", "spanwatch-report")
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import swtest  # noqa: E402
 TARGET = int(os.environ.get("SW_REPORT_LARGE_BYTES", 200 * 1024 * 1024))
 RSS_LIMIT_KB = 200 * 1024
 
-passed = failed = 0
-
-
-def check(cond, what):
-    global passed, failed
-    if cond:
-        passed += 1
-        print("ok   " + what)
-    else:
-        failed += 1
-        print("FAIL " + what)
+check = swtest.Checks()
 
 
 DAY0 = 1763596800  # 2025-11-20 00:00 UTC
@@ -159,8 +151,7 @@ def main():
     check("approximate" in html, "capped tables are marked approximate")
     check(kpi("drops") == exp["drops"], "kernel drops %d from stats" % exp["drops"])
     shutil.rmtree(tmp, ignore_errors=True)
-    print("%d passed, %d failed" % (passed, failed))
-    return 1 if failed else 0
+    return check.summary()
 
 
 if __name__ == "__main__":

@@ -9,7 +9,6 @@ issuer and validity dates, decoded here with python3-cryptography."""
 import collections
 import hashlib
 import ipaddress
-import os
 
 import swtest as t
 
@@ -149,18 +148,7 @@ def compare(name, soft):
     return n
 
 
-def make_test(name):
-    def fn():
-        soft = t.Soft(limit=25)
-        n = compare(name, soft)
-        soft.done("%s: %d sessions compared" % (name, n))
-        assert n > 0, "no TLS sessions compared in %s" % name
-    fn.__name__ = "test_tls_" + os.path.splitext(name)[0].replace("-", "_").replace(".", "_")
-    return fn
-
-
-for _c in CAPTURES:
-    t.test(make_test(_c))
+t.capture_tests("test_tls_", CAPTURES, compare, "sessions", "no TLS sessions compared in %s")
 
 
 if __name__ == "__main__":

@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "sensor/flow.h"
+#include "tests/unit/testutil.h"
 
 #define T0 1700000000000000ull /* packet time base, microseconds */
 #define SEC 1000000ull
@@ -113,12 +114,7 @@ static sw_flow_config cfg_small(uint64_t max_flows)
 
 static uint64_t ctr(const sw_flow_table *t, const char *name)
 {
-    sw_ctr_group g = sw_flow_counters(t);
-    for (size_t i = 0; i < g.n; i++)
-        if (strcmp(g.names[i], name) == 0)
-            return g.vals[i];
-    fail_msg("no counter %s", name);
-    return 0;
+    return tu_ctr(sw_flow_counters(t), name);
 }
 
 /* Tables made by a test are freed by the teardown, also when an assertion

@@ -15,32 +15,25 @@
 #include <zlib.h>
 
 #include "sensor/output.h"
+#include "tests/unit/testutil.h"
 
 static char g_dir[64];
 
 static int setup(void **state)
 {
     (void)state;
-    snprintf(g_dir, sizeof(g_dir), "/tmp/sw-out-XXXXXX");
-    return mkdtemp(g_dir) ? 0 : -1;
+    return tu_mkdtemp(g_dir, sizeof(g_dir), "sw-out");
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    char cmd[128];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", g_dir);
-    return system(cmd);
+    return tu_rmrf(g_dir);
 }
 
 static uint64_t ctr(const sw_outputs *o, const char *name)
 {
-    sw_ctr_group g = sw_outputs_counters(o);
-    for (size_t i = 0; i < g.n; i++)
-        if (!strcmp(g.names[i], name))
-            return g.vals[i];
-    fail_msg("no counter %s", name);
-    return 0;
+    return tu_ctr(sw_outputs_counters(o), name);
 }
 
 static char *slurp(const char *path, size_t *len)

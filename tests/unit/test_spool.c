@@ -12,20 +12,18 @@
 #include <unistd.h>
 
 #include "sensor/spool.h"
+#include "tests/unit/testutil.h"
 
 static char *mkdtemp_dir(void)
 {
     static char d[64];
-    snprintf(d, sizeof(d), "/tmp/sw-spool-XXXXXX");
-    assert_non_null(mkdtemp(d));
+    assert_int_equal(tu_mkdtemp(d, sizeof(d), "sw-spool"), 0);
     return d;
 }
 
 static void rmrf(const char *d)
 {
-    char cmd[128];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", d);
-    assert_int_equal(system(cmd), 0);
+    assert_int_equal(tu_rmrf(d), 0);
 }
 
 static void test_order_and_reopen(void **state)

@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "sensor/stream.h"
+#include "tests/unit/testutil.h"
 
 /* What the consumer saw: bytes in order, with each gap written as '#'
  * bytes (test data never contains '#'). */
@@ -77,12 +78,7 @@ static sw_stream_pool *pool(uint64_t memcap, uint64_t depth, uint32_t max_segmen
 
 static uint64_t ctr(const sw_stream_pool *p, const char *name)
 {
-    sw_ctr_group g = sw_stream_counters(p);
-    for (size_t i = 0; i < g.n; i++)
-        if (strcmp(g.names[i], name) == 0)
-            return g.vals[i];
-    fail_msg("no counter %s", name);
-    return 0;
+    return tu_ctr(sw_stream_counters(p), name);
 }
 
 static void seg(sw_stream_pool *p, sw_stream *s, uint32_t seq, const char *data, sink *k)

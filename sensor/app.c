@@ -100,6 +100,7 @@ typedef struct sw_flow_app {
     uint8_t name_parser, name_ndpi_done;
     char app_name[32];
     sw_sig_flow sig;      /* flowbits */
+    sw_detect_stream_state dstream[2]; /* stream inspection tails per direction */
 } sw_flow_app;
 
 typedef struct sw_file_slot {
@@ -126,6 +127,7 @@ typedef struct cb_ctx {
     sw_flow *f;
     int dir;
     uint64_t ts_us;
+    const sw_packet *p; /* the packet, when it travelled in direction dir */
 } cb_ctx;
 
 static inline sw_app_worker *AW(sw_worker *w) { return w->app; }
@@ -624,6 +626,7 @@ static void deliver(void *u, const uint8_t *data, uint32_t len)
             memcpy(held, fa->sniff_buf[dir ^ 1], hn);
             fa->sniff_len[dir ^ 1] = 0;
             cb_ctx oc = *c;
+            oc.p = NULL;
             oc.dir = dir ^ 1;
             deliver(&oc, held, hn);
         }
@@ -658,6 +661,17 @@ static void deliver(void *u, const uint8_t *data, uint32_t len)
     default:
         break;
     }
+}
+
+/* What the stream hands on: to the app layer, then to stream inspection
+ * (after, so alerts name the protocol the first bytes revealed). */
+static void stream_data(void *u, const uint8_t *data, uint32_t len)
+{
+    cb_ctx *c = u;
+    deliver(u, data, len);
+    sw_flow_app *fa = (sw_flow_app *)c->f->app;
+    if (fa)
+        sw_detect_stream(c->w, c->f, c->p, c->dir, c->ts_us, &fa->dstream[c->dir], data, len);
 }
 
 static void ndpi_step(sw_worker *w, sw_flow *f, sw_flow_app *fa, const sw_packet *p)
@@ -726,7 +740,7 @@ static void udp_payload(sw_worker *w, sw_flow *f, sw_flow_app *fa, const sw_pack
         }
     }
     if (dns) {
-        cb_ctx c = {w, f, to_server ? 0 : 1, p->ts_us};
+        cb_ctx c = {w, f, to_server ? 0 : 1, p->ts_us, p};
         dns_message(&c, p->l4.payload, p->l4.payload_len, false);
     }
 }
@@ -744,32 +758,35 @@ void sw_app_packet(sw_worker *w, sw_flow *f, const sw_packet *p, bool to_server,
     if (created)
         sw_detect_flow_start(w, f, p);
     ndpi_step(w, f, fa, p);
+    bool streamed = false;
     if (f->key.proto == 6) {
         int dir = to_server ? 0 : 1;
         sw_stream *s = &fa->st[dir];
-        cb_ctx c = {w, f, dir, p->ts_us};
+        cb_ctx c = {w, f, dir, p->ts_us, p};
         if (p->l4.tcp_flags & SW_TCP_SYN) {
             sw_stream_syn(s, p->l4.seq);
             /* the SYN/ACK acknowledges the client's ISN that counts */
             if ((p->l4.tcp_flags & SW_TCP_ACK) && !to_server)
                 sw_stream_syn(&fa->st[0], p->l4.ack - 1);
         }
-        if (p->l4.payload_len && !(p->l4.tcp_flags & SW_TCP_RST))
+        if (p->l4.payload_len && !(p->l4.tcp_flags & SW_TCP_RST)) {
+            streamed = !s->depth_hit;
             sw_stream_segment(w->streams, s, p->l4.seq, p->l4.payload, p->l4.payload_len,
-                              deliver, &c);
+                              stream_data, &c);
+        }
         if (p->l4.tcp_flags & SW_TCP_ACK) {
-            cb_ctx oc = {w, f, !dir, p->ts_us};
-            sw_stream_ack(w->streams, &fa->st[!dir], p->l4.ack, deliver, &oc);
+            cb_ctx oc = {w, f, !dir, p->ts_us, NULL};
+            sw_stream_ack(w->streams, &fa->st[!dir], p->l4.ack, stream_data, &oc);
         }
     } else if (f->key.proto == 17) {
         udp_payload(w, f, fa, p, to_server);
     }
-    sw_detect_packet(w, f, p, to_server);
+    sw_detect_packet(w, f, p, to_server, streamed);
 }
 
 void sw_app_packet_no_flow(sw_worker *w, const sw_packet *p)
 {
-    sw_detect_packet(w, NULL, p, true);
+    sw_detect_packet(w, NULL, p, true, false);
 }
 
 static void ndpi_object(sw_worker *w, sw_json *j, const sw_flow_app *fa)
@@ -798,12 +815,12 @@ void sw_app_flow_end(sw_worker *w, sw_flow *f, sw_flow_end_reason why)
     uint64_t ts = f->last_us;
     if (fa) {
         if (f->key.proto == 6) {
-            cb_ctx c0 = {w, f, 0, ts}, c1 = {w, f, 1, ts};
-            sw_stream_flush(w->streams, &fa->st[0], deliver, &c0);
-            sw_stream_flush(w->streams, &fa->st[1], deliver, &c1);
+            cb_ctx c0 = {w, f, 0, ts, NULL}, c1 = {w, f, 1, ts, NULL};
+            sw_stream_flush(w->streams, &fa->st[0], stream_data, &c0);
+            sw_stream_flush(w->streams, &fa->st[1], stream_data, &c1);
         }
         if (fa->http) {
-            cb_ctx c = {w, f, 0, ts};
+            cb_ctx c = {w, f, 0, ts, NULL};
             sw_http_close(fa->http, ts, &http_cbs, &c);
         }
         if (fa->tls)

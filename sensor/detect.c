@@ -29,6 +29,9 @@
 
 #define MAX_RULE_FILES 512
 #define MAX_ALERTS 16
+/* Stream data is inspected in windows of at most this many new bytes (a
+ * larger chunk is cut, each piece keeping the previous one's tail). */
+#define STREAM_WIN 65536u
 
 #define SW_DETECT_COUNTERS(X)                                     \
     X(D_ALERTS, "spanwatch.detect.alerts_written")                \
@@ -77,6 +80,7 @@ typedef struct sw_detect_worker {
     sw_sig_thread *sig;
     uint64_t sig_gen;
     sw_sig_alert alerts[MAX_ALERTS];
+    uint8_t *swin; /* SW_DETECT_STREAM_TAIL + STREAM_WIN: tail + new data */
     sw_beacon_alert balerts[8];
     uint64_t ctr[SW_DETECT_CTR_COUNT];
 } sw_detect_worker;
@@ -302,6 +306,13 @@ sw_detect_worker *sw_detect_worker_new(sw_worker *w, char *err, size_t errlen)
         return NULL;
     }
     dw->sig_gen = sw_sig_engine_generation(eng);
+    dw->swin = malloc(SW_DETECT_STREAM_TAIL + STREAM_WIN);
+    if (!dw->swin) {
+        snprintf(err, errlen, "detect: cannot allocate the stream window");
+        sw_sig_thread_free(dw->sig);
+        free(dw);
+        return NULL;
+    }
     return dw;
 }
 
@@ -310,6 +321,7 @@ void sw_detect_worker_free(sw_detect_worker *dw)
     if (!dw)
         return;
     sw_sig_thread_free(dw->sig);
+    free(dw->swin);
     free(dw);
 }
 
@@ -708,7 +720,8 @@ void sw_detect_flow_start(sw_worker *w, sw_flow *f, const sw_packet *p)
         ioc_alert(w, f, p, true, p->ts_us, &h, NULL);
 }
 
-void sw_detect_packet(sw_worker *w, sw_flow *f, const sw_packet *p, bool to_server)
+void sw_detect_packet(sw_worker *w, sw_flow *f, const sw_packet *p, bool to_server,
+                      bool payload_streamed)
 {
     if (f) {
         /* no name will come for non-TCP flows or once data flowed both ways
@@ -745,7 +758,38 @@ void sw_detect_packet(sw_worker *w, sw_flow *f, const sw_packet *p, bool to_serv
     in.dsize = p->l4.payload_len;
     in.buf[SW_BUF_PAYLOAD].ptr = p->l4.payload;
     in.buf[SW_BUF_PAYLOAD].len = p->l4.payload_len;
+    in.payload_streamed = payload_streamed;
     run_sigs(w, f, p, to_server, &in, NULL);
+}
+
+void sw_detect_stream(sw_worker *w, sw_flow *f, const sw_packet *p, int dir, uint64_t ts_us,
+                      sw_detect_stream_state *st, const uint8_t *data, uint32_t len)
+{
+    if (!data) {
+        st->tail_len = 0; /* nothing spans a hole */
+        return;
+    }
+    sw_detect_worker *dw = DW(w);
+    bool to_server = dir == 0;
+    while (len) {
+        uint32_t n = len < STREAM_WIN ? len : STREAM_WIN;
+        uint32_t seen = st->tail_len;
+        memcpy(dw->swin, st->tail, seen);
+        memcpy(dw->swin + seen, data, n);
+        sw_detect_input in;
+        input_from(w, &in, f, p, to_server, p ? p->ts_us : ts_us);
+        in.is_stream = true;
+        in.stream_seen = seen;
+        in.buf[SW_BUF_PAYLOAD].ptr = dw->swin;
+        in.buf[SW_BUF_PAYLOAD].len = seen + n;
+        run_sigs(w, f, p, to_server, &in, NULL);
+        uint32_t total = seen + n;
+        uint32_t keep = total < SW_DETECT_STREAM_TAIL ? total : SW_DETECT_STREAM_TAIL;
+        memcpy(st->tail, dw->swin + total - keep, keep);
+        st->tail_len = (uint16_t)keep;
+        data += n;
+        len -= n;
+    }
 }
 
 void sw_detect_flow_end(sw_worker *w, sw_flow *f)

@@ -22,8 +22,27 @@ void sw_detect_shared_fini(sw_engine *e);
 struct sw_detect_worker *sw_detect_worker_new(sw_worker *w, char *err, size_t errlen);
 void sw_detect_worker_free(struct sw_detect_worker *d);
 
-/* Packet payload (TCP, UDP, ICMP, or no flow at all when f is NULL). */
-void sw_detect_packet(sw_worker *w, sw_flow *f, const sw_packet *p, bool to_server);
+/* Packet payload (TCP, UDP, ICMP, or no flow at all when f is NULL).
+ * payload_streamed: the TCP payload was handed to stream reassembly, whose
+ * in-order data sw_detect_stream inspects; payload rules then skip the
+ * packet unless they need packet semantics (dsize, no_stream). */
+void sw_detect_packet(sw_worker *w, sw_flow *f, const sw_packet *p, bool to_server,
+                      bool payload_streamed);
+
+/* Per flow direction: the end of the stream data already inspected, kept
+ * so that a pattern split across chunks is found. Zero it with the flow. */
+#define SW_DETECT_STREAM_TAIL 256
+typedef struct sw_detect_stream_state {
+    uint16_t tail_len;
+    uint8_t tail[SW_DETECT_STREAM_TAIL];
+} sw_detect_stream_state;
+
+/* In-order reassembled TCP data of direction dir (0 to server), as the
+ * stream hands it on; data NULL = a gap of len bytes. p: the packet that
+ * delivered it when it travelled in direction dir (alert header), else
+ * NULL (data released by an ACK of the other side or at flow end). */
+void sw_detect_stream(sw_worker *w, sw_flow *f, const sw_packet *p, int dir, uint64_t ts_us,
+                      sw_detect_stream_state *st, const uint8_t *data, uint32_t len);
 void sw_detect_flow_start(sw_worker *w, sw_flow *f, const sw_packet *p);
 void sw_detect_flow_end(sw_worker *w, sw_flow *f);
 void sw_detect_dns(sw_worker *w, sw_flow *f, const sw_dns_msg *m, bool response,

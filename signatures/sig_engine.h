@@ -113,6 +113,16 @@ typedef struct sw_detect_input {
     bool to_server;   /* direction of this packet/tx */
     bool established; /* TCP: 3WHS done; UDP: seen both directions */
     bool is_stream;   /* payload is reassembled stream data (only_stream) */
+    /* Stream input: buf[SW_BUF_PAYLOAD][0, stream_seen) was inspected in an
+     * earlier call (the tail kept so patterns across chunk boundaries are
+     * found); only a match that reaches past it counts, so no hit alerts
+     * twice. */
+    uint32_t stream_seen;
+    /* Packet input whose payload the reassembled stream inspects: payload
+     * rules that can run on the stream skip the packet (as Suricata's
+     * SIG_FLAG_REQUIRE_STREAM rules), rules that need packet semantics
+     * (dsize, no_stream/tcp-pkt) still inspect it. */
+    bool payload_streamed;
     int app_proto;    /* sw_app_proto */
     uint32_t dsize;   /* packet payload size for dsize */
     struct {

@@ -134,13 +134,18 @@ typedef struct insp {
     int n;
     const uint8_t *buf;
     uint32_t len;
+    /* stream input: bytes before this offset were inspected already (the
+     * tail); a match must reach past it, and absolute offsets count from
+     * it. 0 otherwise. */
+    uint32_t need_end;
 } insp;
 
 /* 1 match, 0 no match, -1 give up (budget or engine error). */
-static int inspect(insp *x, int i, uint32_t prev)
+/* hi: the furthest byte the options matched so far reached. */
+static int inspect(insp *x, int i, uint32_t prev, uint32_t hi)
 {
     if (i == x->n)
-        return 1;
+        return hi > x->need_end || !x->need_end ? 1 : 0;
     if (x->t->budget == 0) {
         SW_CTR_INC(x->t->ctr, SW_SIGC_RECURSION_LIMIT);
         return -1;
@@ -165,37 +170,44 @@ static int inspect(insp *x, int i, uint32_t prev)
                     end = w;
             }
         } else {
-            start = (c->flags & SW_CF_OFFSET) ? c->offset : 0;
+            /* offset/depth count from the new stream data; an unanchored
+             * content also searches the tail (patterns across chunks) */
+            int64_t b0 = (c->flags & (SW_CF_OFFSET | SW_CF_DEPTH | SW_CF_STARTSWITH))
+                             ? (int64_t)x->need_end
+                             : 0;
+            start = b0 + ((c->flags & SW_CF_OFFSET) ? c->offset : 0);
             if (c->flags & SW_CF_DEPTH) {
                 int64_t d = start + c->depth;
                 if (d < end)
                     end = d;
             }
             if (c->flags & SW_CF_STARTSWITH) {
-                start = 0;
-                if ((int64_t)c->len < end)
-                    end = c->len;
+                start = b0;
+                if (b0 + (int64_t)c->len < end)
+                    end = b0 + c->len;
             }
         }
         if (c->flags & SW_CF_ENDSWITH && end < (int64_t)len) {
             /* the window must reach the end of the buffer */
             if (c->flags & SW_CF_NEGATED)
-                return inspect(x, i + 1, prev);
+                return inspect(x, i + 1, prev, hi);
             return 0;
         }
         for (;;) {
             if (start > end || end < 0) {
                 if (c->flags & SW_CF_NEGATED)
-                    return inspect(x, i + 1, prev);
+                    return inspect(x, i + 1, prev, hi);
                 return 0;
             }
             int64_t pos = search(buf, (uint32_t)start, (uint32_t)end, c);
             if (c->flags & SW_CF_NEGATED)
-                return pos >= 0 ? 0 : inspect(x, i + 1, prev);
+                return pos >= 0 ? 0 : inspect(x, i + 1, prev, hi);
             if (pos < 0)
                 return 0;
-            int r = inspect(x, i + 1, (uint32_t)pos + c->len);
-            if (r != 0 || !sm->relative_next)
+            uint32_t e = (uint32_t)pos + c->len;
+            int r = inspect(x, i + 1, e, e > hi ? e : hi);
+            /* a later occurrence may be the one in new stream data */
+            if (r != 0 || (!sm->relative_next && (!x->need_end || e > x->need_end)))
                 return r;
             start = pos + 1;
         }
@@ -203,9 +215,16 @@ static int inspect(insp *x, int i, uint32_t prev)
     case SW_SM_PCRE: {
         const sw_pcre *p = &sm->u.p;
         uint32_t start = (p->flags & SW_PCRE_RELATIVE) ? prev : 0;
+        if (!(p->flags & SW_PCRE_RELATIVE) && x->need_end) {
+            /* an anchored pattern starts at the new stream data */
+            uint32_t opts = 0;
+            if (pcre2_pattern_info(p->code, PCRE2_INFO_ALLOPTIONS, &opts) == 0 &&
+                (opts & PCRE2_ANCHORED))
+                start = x->need_end;
+        }
         for (;;) {
             if (start > len)
-                return (p->flags & SW_PCRE_NEGATED) ? inspect(x, i + 1, prev) : 0;
+                return (p->flags & SW_PCRE_NEGATED) ? inspect(x, i + 1, prev, hi) : 0;
             /* the subject starts at the relative offset so that '^' anchors
              * there, as in Suricata */
             int rc = pcre2_match(p->code, buf + start, len - start, 0, 0, x->t->md, x->t->mctx);
@@ -216,13 +235,13 @@ static int inspect(insp *x, int i, uint32_t prev)
             }
             bool m = rc >= 0;
             if (p->flags & SW_PCRE_NEGATED)
-                return m ? 0 : inspect(x, i + 1, prev);
+                return m ? 0 : inspect(x, i + 1, prev, hi);
             if (!m)
                 return 0;
             PCRE2_SIZE *ov = pcre2_get_ovector_pointer(x->t->md);
             uint32_t s0 = start + (uint32_t)ov[0], e0 = start + (uint32_t)ov[1];
-            int r = inspect(x, i + 1, e0);
-            if (r != 0 || !sm->relative_next)
+            int r = inspect(x, i + 1, e0, e0 > hi ? e0 : hi);
+            if (r != 0 || (!sm->relative_next && (!x->need_end || e0 > x->need_end)))
                 return r;
             start = s0 + 1;
         }
@@ -230,14 +249,18 @@ static int inspect(insp *x, int i, uint32_t prev)
     case SW_SM_BYTE_TEST:
     case SW_SM_BYTE_JUMP: {
         const sw_byteop *b = &sm->u.b;
-        int64_t pos = ((b->flags & SW_BT_RELATIVE) ? (int64_t)prev : 0) + b->offset;
+        int64_t pos = ((b->flags & SW_BT_RELATIVE) ? (int64_t)prev : (int64_t)x->need_end) +
+                      b->offset;
         if (pos < 0 || pos + b->nbytes > (int64_t)len || ((b->flags & SW_BT_TO_END) && pos >= (int64_t)len))
             return 0;
         uint64_t v;
         if (!extract(b, buf + pos, len - (uint32_t)pos, &v))
             return 0;
+        uint32_t rd = (uint32_t)pos + b->nbytes;
+        if (rd > hi)
+            hi = rd;
         if (sm->type == SW_SM_BYTE_TEST)
-            return byte_test_cmp(b, v) ? inspect(x, i + 1, prev) : 0;
+            return byte_test_cmp(b, v) ? inspect(x, i + 1, prev, hi) : 0;
         if (v > 0xffffffffu)
             return 0;
         v *= b->multiplier;
@@ -245,7 +268,7 @@ static int inspect(insp *x, int i, uint32_t prev)
             v += 4 - (v % 4);
         int64_t np;
         if (b->flags & SW_BT_FROM_BEGIN)
-            np = (int64_t)v;
+            np = (int64_t)x->need_end + (int64_t)v;
         else if (b->flags & SW_BT_FROM_END)
             np = (int64_t)len + (int64_t)v;
         else
@@ -253,19 +276,20 @@ static int inspect(insp *x, int i, uint32_t prev)
         np += b->post_offset;
         if (np < 0 || np > (int64_t)len)
             return 0;
-        return inspect(x, i + 1, (uint32_t)np);
+        return inspect(x, i + 1, (uint32_t)np, hi);
     }
     case SW_SM_ISDATAAT: {
         const sw_isdataat *d = &sm->u.d;
         /* as Suricata: relative N means N more bytes exist, absolute N
          * means a byte exists at offset N */
-        bool has = d->relative ? (uint64_t)prev + d->n <= len : d->n < len;
+        bool has = d->relative ? (uint64_t)prev + d->n <= len
+                               : (uint64_t)x->need_end + d->n < len;
         if (d->negated)
             has = !has;
-        return has ? inspect(x, i + 1, prev) : 0;
+        return has ? inspect(x, i + 1, prev, hi) : 0;
     }
     case SW_SM_BSIZE:
-        return sw_u32cmp_eval(&sm->u.len, len) ? inspect(x, i + 1, prev) : 0;
+        return sw_u32cmp_eval(&sm->u.len, len) ? inspect(x, i + 1, prev, hi) : 0;
     }
     return 0;
 }
@@ -412,6 +436,11 @@ static bool rule_match(const sw_sig_engine *e, sw_sig_thread *t, const sw_rule *
 {
     if (!header_ok(r, in) || !flow_ok(r, in))
         return false;
+    bool payload = sw_rule_uses_buf(r, SW_BUF_PAYLOAD);
+    if (in->is_stream && !payload)
+        return false; /* header-only rules run once per packet, not per chunk */
+    if (in->payload_streamed && payload && !r->has_dsize && !(r->flow & SW_FLOW_NO_STREAM))
+        return false;
     if (r->has_dsize && (in->is_stream || !sw_u32cmp_eval(&r->dsize, in->dsize)))
         return false;
     if (r->n_flowbits && !flowbits_ok(r, fs))
@@ -428,9 +457,10 @@ static bool rule_match(const sw_sig_engine *e, sw_sig_thread *t, const sw_rule *
         for (int i = 0; i < r->n_sm; i++)
             if (r->sm[i].buf == b)
                 list[n++] = &r->sm[i];
-        insp x = {t, list, n, p, len};
+        insp x = {t, list, n, p, len,
+                  b == SW_BUF_PAYLOAD && in->is_stream ? in->stream_seen : 0};
         t->budget = e->recursion_limit;
-        if (inspect(&x, 0, 0) != 1)
+        if (inspect(&x, 0, 0, 0) != 1)
             return false;
     }
     return true;

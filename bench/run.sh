@@ -28,6 +28,11 @@ if [ ! -f "$build/CMakeCache.txt" ]; then
     cmake -S "$repo" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 fi
 cmake --build "$build" -j2 --target spanwatch floor >/dev/null
+# The tree is shared: record what the binary was built from, now, not at the end.
+commit=$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown)
+if [ -n "$(git -C "$repo" status --porcelain --untracked-files=no -- sensor decoders signatures 2>/dev/null)" ]; then
+    commit="$commit + uncommitted edits in sensor/decoders/signatures"
+fi
 bin=$build/spanwatch
 floor=$build/floor
 
@@ -202,7 +207,6 @@ labels_tsv=$out/labels.tsv
 : >"$labels_tsv"
 for c in "${cases[@]}"; do printf '%s\t%s\t%s\t%s\n' "$c" "${label[$c]}" "${rules[$c]}" "${args[$c]:-}" >>"$labels_tsv"; done
 machine="$(lscpu | sed -n 's/^Model name: *//p' | head -1), $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), kernel $(uname -r)"
-commit=$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown)
 RSS_MD=$out/rss_flows.md python3 - "$res" "$labels_tsv" "$runs" "$load_before" "$load_after" "$machine" "$commit" \
     "${NO_RESULTS:+/dev/null}" "$repo/bench/RESULTS.md" <<'EOF'
 import statistics, sys, time
@@ -261,7 +265,7 @@ if dest == "/dev/null":
     sys.exit(0)
 with open(dest, "w") as f:
     f.write("# spanwatch benchmark results\n\n")
-    f.write("Written by `bench/run.sh` on %s (commit %s).\n\n" % (time.strftime("%Y-%m-%d %H:%M %Z"), commit))
+    f.write("Written by `bench/run.sh` on %s (binary built from %s).\n\n" % (time.strftime("%Y-%m-%d %H:%M %Z"), commit))
     f.write("- Machine: %s\n" % machine)
     f.write("- Input: bench/out/bench.pcap from shared/bench/make-bench.sh (1,011,370 packets, 353 MB)\n")
     f.write("- Median wall time of %s run(s) per case, cases interleaved in rounds; peak RSS is the\n"

@@ -15,12 +15,7 @@
 
 #include "decoders/decode.h"
 #include "decoders/defrag.h"
-
-static const char *srcdir(void)
-{
-    const char *s = getenv("SW_SOURCE_DIR");
-    return s ? s : SW_SOURCE_DIR;
-}
+#include "tests/unit/testutil.h"
 
 typedef struct run {
     sw_dec_ctx dec;
@@ -99,8 +94,7 @@ static void run_file(run *r, const char *path)
 static void run_test_pcap(run *r, const char *name)
 {
     char path[1024];
-    snprintf(path, sizeof(path), "%s/test-pcaps/%s", srcdir(), name);
-    run_file(r, path);
+    run_file(r, tu_test_pcap(path, sizeof(path), name));
 }
 
 static void done(run *r)
@@ -382,12 +376,12 @@ static void test_malformed_corpus(void **state)
 {
     (void)state;
     char dir[1024];
-    snprintf(dir, sizeof(dir), "%s/../shared/pcaps/malformed", srcdir());
+    snprintf(dir, sizeof(dir), "%s/../shared/pcaps/malformed", tu_srcdir());
     DIR *dh = opendir(dir);
     if (!dh) {
         /* The corpus lives outside the repository; without it we still
          * exercise every test-pcaps capture. */
-        snprintf(dir, sizeof(dir), "%s/test-pcaps", srcdir());
+        snprintf(dir, sizeof(dir), "%s/test-pcaps", tu_srcdir());
         dh = opendir(dir);
     }
     assert_non_null(dh);
@@ -424,7 +418,7 @@ static void test_sv_ipv4_truncated(void **state)
     /* suricata-verify's decoder-events test for this capture expects
      * ipv4.trunc_pkt. */
     char path[1024];
-    snprintf(path, sizeof(path), "%s/../shared/pcaps/malformed/sv-ipv4-truncated.pcap", srcdir());
+    snprintf(path, sizeof(path), "%s/../shared/pcaps/malformed/sv-ipv4-truncated.pcap", tu_srcdir());
     FILE *f = fopen(path, "rb");
     if (!f)
         skip();

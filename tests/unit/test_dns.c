@@ -15,16 +15,9 @@
 #include "decoders/dns.h"
 #include "sensor/eve_dns.h"
 #include "sensor/json.h"
+#include "tests/unit/testutil.h"
 
 /* ---- capture helpers ---------------------------------------------------- */
-
-static char *pcap_path(const char *name)
-{
-    static char p[4096];
-    const char *src = getenv("SW_SOURCE_DIR");
-    snprintf(p, sizeof p, "%s/test-pcaps/%s", src ? src : SW_SOURCE_DIR, name);
-    return p;
-}
 
 /* The L4 payload of packet number pkt (1-based) into out. Handles the link
  * types of our captures: Ethernet, raw IP, BSD loopback; IPv4/IPv6 + UDP/TCP
@@ -33,8 +26,8 @@ static char *pcap_path(const char *name)
 static size_t l4_payload(const char *file, int pkt, uint8_t *out, size_t cap,
                          uint16_t *sport)
 {
-    char err[PCAP_ERRBUF_SIZE];
-    pcap_t *p = pcap_open_offline(pcap_path(file), err);
+    char path[4096], err[PCAP_ERRBUF_SIZE];
+    pcap_t *p = pcap_open_offline(tu_test_pcap(path, sizeof path, file), err);
     if (!p)
         fail_msg("%s: %s", file, err);
     int dlt = pcap_datalink(p);

@@ -51,7 +51,7 @@ static void stream_file(const char *pcap, uint16_t port, int dir, size_t step, s
 {
     char path[1024];
     tp_conn c;
-    assert_int_equal(tp_read(tp_path(path, sizeof(path), pcap), port, &c), 0);
+    assert_int_equal(tp_read(tu_test_pcap(path, sizeof(path), pcap), port, &c), 0);
     file_of(f, name, NULL, c.data[dir], c.len[dir], step);
     tp_free(&c);
 }
@@ -96,7 +96,7 @@ static void test_pe_ftp_data(void **st)
     /* the same bytes declared as a JPEG: mismatch */
     char path[1024];
     tp_conn c;
-    assert_int_equal(tp_read(tp_path(path, sizeof(path), "zeek-pe-single.pcap"), 11886, &c),
+    assert_int_equal(tp_read(tu_test_pcap(path, sizeof(path), "zeek-pe-single.pcap"), 11886, &c),
                      0);
     file_of(&f, "/cat.jpg", "image/jpeg; q=1", c.data[1], c.len[1], 4096);
     assert_true(f.type_mismatch);

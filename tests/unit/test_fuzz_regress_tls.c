@@ -10,13 +10,13 @@
 #include <cmocka.h>
 
 #include "tests/fuzz/fuzz_tls.c"
+#include "tests/unit/testutil.h"
 
 static void replay_dir(void **state)
 {
     (void)state;
-    const char *src = getenv("SW_SOURCE_DIR") ? getenv("SW_SOURCE_DIR") : SW_SOURCE_DIR;
     char dir[1024];
-    snprintf(dir, sizeof dir, "%s/tests/fuzz/regressions/tls", src);
+    snprintf(dir, sizeof dir, "%s/tests/fuzz/regressions/tls", tu_srcdir());
     DIR *d = opendir(dir);
     assert_non_null(d);
     struct dirent *e;

@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "sensor/geoip.h"
+#include "tests/unit/testutil.h"
 
 static char g_geo[1024];
 
@@ -291,8 +292,7 @@ static void test_config(void **state)
 
 int main(void)
 {
-    const char *src = getenv("SW_SOURCE_DIR");
-    snprintf(g_geo, sizeof(g_geo), "%s/../shared/geoip", src ? src : SW_SOURCE_DIR);
+    snprintf(g_geo, sizeof(g_geo), "%s/../shared/geoip", tu_srcdir());
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_city_and_asn), cmocka_unit_test(test_private_skipped),
         cmocka_unit_test(test_missing_db),   cmocka_unit_test(test_bad_data),

@@ -109,7 +109,7 @@ static void run(const char *pcap, uint16_t port, size_t step, rec *r, uint64_t *
 {
     char path[1024];
     tp_conn c;
-    assert_int_equal(tp_read(tp_path(path, sizeof(path), pcap), port, &c), 0);
+    assert_int_equal(tp_read(tu_test_pcap(path, sizeof(path), pcap), port, &c), 0);
     memset(r, 0, sizeof(*r));
     char err[256];
     r->ft = sw_files_thread_new(err, sizeof(err));

@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tests/unit/testutil.h"
+
 typedef struct tp_chunk {
     int dir;       /* 0 client->server, 1 server->client */
     size_t off;    /* into data[dir]; for gaps unused */
@@ -221,13 +223,6 @@ static void tp_free(tp_conn *c)
     free(c->data[1]);
     free(c->ch);
     memset(c, 0, sizeof(*c));
-}
-
-static const char *tp_path(char *buf, size_t n, const char *rel)
-{
-    const char *src = getenv("SW_SOURCE_DIR");
-    snprintf(buf, n, "%s/test-pcaps/%s", src ? src : SW_SOURCE_DIR, rel);
-    return buf;
 }
 
 #endif

@@ -54,7 +54,7 @@ static void feed_pcap(const char *pcap, const sw_http_config *cfg, rec *r)
 {
     char path[1024];
     tp_conn c;
-    assert_int_equal(tp_read(tp_path(path, sizeof(path), pcap), 0, &c), 0);
+    assert_int_equal(tp_read(tu_test_pcap(path, sizeof(path), pcap), 0, &c), 0);
     sw_http_state *s = sw_http_new(cfg, NULL);
     assert_non_null(s);
     for (size_t i = 0; i < c.nch; i++) {

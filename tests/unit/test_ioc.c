@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "signatures/ioc.h"
+#include "tests/unit/testutil.h"
 
 /* Temp files live until the test process ends; paths are unique per call. */
 static const char *write_tmp(const char *suffix, const char *content)
@@ -559,11 +560,11 @@ static void test_sample_lists(void **st)
 {
     (void)st;
     /* The shipped examples must load without a single malformed line. */
-    const char *src = getenv("SW_SOURCE_DIR");
+    const char *src = tu_srcdir();
     char p[3][512];
-    snprintf(p[0], sizeof(p[0]), "%s/signatures/ioc/example-domains.txt", src ? src : SW_SOURCE_DIR);
-    snprintf(p[1], sizeof(p[1]), "%s/signatures/ioc/example-ips.txt", src ? src : SW_SOURCE_DIR);
-    snprintf(p[2], sizeof(p[2]), "%s/signatures/ioc/example-feed.csv", src ? src : SW_SOURCE_DIR);
+    snprintf(p[0], sizeof(p[0]), "%s/signatures/ioc/example-domains.txt", src);
+    snprintf(p[1], sizeof(p[1]), "%s/signatures/ioc/example-ips.txt", src);
+    snprintf(p[2], sizeof(p[2]), "%s/signatures/ioc/example-feed.csv", src);
     sw_ioc_config c;
     sw_ioc_config_defaults(&c);
     c.n_lists = 3;

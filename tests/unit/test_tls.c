@@ -18,6 +18,7 @@
 #include "sensor/cfg.h"
 #include "sensor/eve_tls.h"
 #include "sensor/json.h"
+#include "tests/unit/testutil.h"
 
 /* ------------------------------------------------------------------ */
 /* A tiny TCP stream extractor: the k-th connection of a capture, both
@@ -116,19 +117,12 @@ typedef struct conn_key {
     int fam;
 } conn_key;
 
-static const char *pcap_path(const char *name, char *buf, size_t cap)
-{
-    const char *src = getenv("SW_SOURCE_DIR");
-    snprintf(buf, cap, "%s/test-pcaps/%s", src ? src : SW_SOURCE_DIR, name);
-    return buf;
-}
-
 /* Loads connection number `which` (0-based, by first packet) of a capture. */
 static void load_stream(const char *name, int which, stream *out)
 {
     char path[1024], err[PCAP_ERRBUF_SIZE];
     memset(out, 0, sizeof *out);
-    pcap_t *pc = pcap_open_offline(pcap_path(name, path, sizeof path), err);
+    pcap_t *pc = pcap_open_offline(tu_test_pcap(path, sizeof path, name), err);
     if (!pc)
         fail_msg("%s: %s", path, err);
     int dlt = pcap_datalink(pc);

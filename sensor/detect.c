@@ -17,6 +17,7 @@
 #include "sensor/eve_http.h"
 #include "sensor/eve_tls.h"
 #include "sensor/geoip.h"
+#include "decoders/decode.h"
 #include "signatures/ioc.h"
 #include "signatures/sig_engine.h"
 
@@ -751,10 +752,20 @@ void sw_detect_packet(sw_worker *w, sw_flow *f, const sw_packet *p, bool to_serv
                 *last = p->ts_us;
         }
     }
-    if (!p->l4.payload_len && p->ip.proto != 1 && p->ip.proto != 58)
-        return;
     sw_detect_input in;
     input_from(w, &in, f, p, to_server, p->ts_us);
+    const char *evn[SW_MAX_PKT_EVENTS];
+    uint32_t ne = 0;
+    for (unsigned i = 0; i < p->n_events && i < SW_MAX_PKT_EVENTS; i++) {
+        const char *n = sw_dec_event_name(p->events[i]);
+        if (n)
+            evn[ne++] = n;
+    }
+    in.events = evn;
+    in.n_events = ne;
+    in.vlan_count = p->l2.vlan_count < 3 ? p->l2.vlan_count : 3;
+    for (unsigned i = 0; i < in.vlan_count; i++)
+        in.vlan_id[i] = p->l2.vlan_id[i];
     in.dsize = p->l4.payload_len;
     in.buf[SW_BUF_PAYLOAD].ptr = p->l4.payload;
     in.buf[SW_BUF_PAYLOAD].len = p->l4.payload_len;

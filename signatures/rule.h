@@ -191,6 +191,18 @@ typedef struct sw_meta {
     const char *key, *value; /* point into the rule's string block */
 } sw_meta;
 
+#define SW_RULE_MAX_EVENTS 4
+#define SW_RULE_EVENT_LEN 64
+#define SW_RULE_MAX_VLAN 3
+
+/* vlan.id: compare one layer (index, negative from the innermost), any
+ * layer, or all layers. */
+typedef struct sw_vlan_cond {
+    sw_u32cmp cmp;
+    int8_t layer;
+    uint8_t mode; /* 0 any, 1 all, 2 layer */
+} sw_vlan_cond;
+
 typedef struct sw_rule {
     uint32_t gid, sid, rev;
     uint8_t action; /* sw_sig_action */
@@ -203,6 +215,14 @@ typedef struct sw_rule {
     bool noalert;
     bool has_dsize;
     sw_u32cmp dsize;
+    /* app-layer-event / decode-event names, lower case, without a
+     * "decoder." prefix: every one must be among the input's events */
+    uint8_t n_events;
+    char events[SW_RULE_MAX_EVENTS][SW_RULE_EVENT_LEN];
+    bool has_dns_opcode;
+    sw_u32cmp dns_opcode;
+    uint8_t n_vlan;
+    sw_vlan_cond vlan[SW_RULE_MAX_VLAN];
     int priority; /* -1: from classtype */
     char *msg;
     char *classtype;

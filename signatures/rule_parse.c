@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "signatures/rule.h"
 
@@ -160,7 +161,8 @@ static int pcre_flag_buf(char f)
 }
 
 /* Keywords that do not change what matches (or only change logging). */
-static const char *const ignored_kw[] = {"reference", "rawbytes", "tag", "requires", NULL};
+static const char *const ignored_kw[] = {"reference", "rawbytes", "tag", "requires",
+                                         "prefilter", NULL};
 
 typedef struct pstate {
     const sw_parse_ctx *ctx;
@@ -855,6 +857,107 @@ static sw_parse_result kw_metadata(pstate *p, char *v)
     return SW_PARSE_OK;
 }
 
+/* Suricata's integer comparison: "N", "!N", "<N", ">N", "<=N", ">=N",
+ * "N-M" (exclusive range); decimal or 0x hex. */
+static int parse_uint_cmp(const char *s, sw_u32cmp *out)
+{
+    while (isspace((unsigned char)*s))
+        s++;
+    memset(out, 0, sizeof(*out));
+    if (s[0] == '<' && s[1] == '=')
+        out->op = SW_CMP_LE, s += 2;
+    else if (s[0] == '>' && s[1] == '=')
+        out->op = SW_CMP_GE, s += 2;
+    else if (*s == '<')
+        out->op = SW_CMP_LT, s++;
+    else if (*s == '>')
+        out->op = SW_CMP_GT, s++;
+    else if (*s == '!')
+        out->op = SW_CMP_NE, s++;
+    else if (*s == '=')
+        s++;
+    while (isspace((unsigned char)*s))
+        s++;
+    if (!isdigit((unsigned char)*s))
+        return -1;
+    char *end;
+    errno = 0;
+    unsigned long a = strtoul(s, &end, 0);
+    if (errno || a > UINT32_MAX)
+        return -1;
+    out->a = (uint32_t)a;
+    while (isspace((unsigned char)*end))
+        end++;
+    if (*end == '-' && out->op == SW_CMP_EQ) {
+        s = end + 1;
+        while (isspace((unsigned char)*s))
+            s++;
+        if (!isdigit((unsigned char)*s))
+            return -1;
+        unsigned long b = strtoul(s, &end, 0);
+        if (b > UINT32_MAX || b <= a)
+            return -1;
+        out->op = SW_CMP_RANGE;
+        out->b = (uint32_t)b;
+        while (isspace((unsigned char)*end))
+            end++;
+    }
+    return *end ? -1 : 0;
+}
+
+static sw_parse_result kw_event(pstate *p, const char *kw, char *v)
+{
+    sw_rule *r = p->r;
+    char *n = v ? trim(v) : NULL;
+    if (!n || !*n)
+        return fail(p, "%s: missing event name", kw);
+    if (!strncasecmp(n, "decoder.", 8))
+        n += 8;
+    if (!strchr(n, '.'))
+        return fail(p, "%s: '%s' is not <protocol>.<event>", kw, n);
+    if (strlen(n) >= SW_RULE_EVENT_LEN)
+        return fail(p, "%s: event name too long", kw);
+    if (r->n_events >= SW_RULE_MAX_EVENTS)
+        return fail(p, "%s: more than %d events", kw, SW_RULE_MAX_EVENTS);
+    char *d = r->events[r->n_events++];
+    for (; *n; n++)
+        *d++ = (char)tolower((unsigned char)*n);
+    *d = 0;
+    return SW_PARSE_OK;
+}
+
+static sw_parse_result kw_vlan_id(pstate *p, char *v)
+{
+    sw_rule *r = p->r;
+    if (!v)
+        return fail(p, "vlan.id: missing value");
+    if (r->n_vlan >= SW_RULE_MAX_VLAN)
+        return fail(p, "vlan.id: more than %d conditions", SW_RULE_MAX_VLAN);
+    sw_vlan_cond *c = &r->vlan[r->n_vlan];
+    memset(c, 0, sizeof(*c));
+    char *comma = strchr(v, ',');
+    if (comma) {
+        *comma = 0;
+        char *l = trim(comma + 1);
+        char *end;
+        if (!strcmp(l, "all"))
+            c->mode = 1;
+        else if (!strcmp(l, "any"))
+            c->mode = 0;
+        else {
+            long li = strtol(l, &end, 10);
+            if (*end || end == l || li < -3 || li > 2)
+                return fail(p, "vlan.id: bad layer '%s'", l);
+            c->mode = 2;
+            c->layer = (int8_t)li;
+        }
+    }
+    if (parse_uint_cmp(v, &c->cmp) < 0 || c->cmp.a > 4095)
+        return fail(p, "vlan.id: bad value '%s'", v);
+    r->n_vlan++;
+    return SW_PARSE_OK;
+}
+
 static sw_parse_result parse_option(pstate *p, char *kw, char *v)
 {
     sw_rule *r = p->r;
@@ -938,6 +1041,16 @@ static sw_parse_result parse_option(pstate *p, char *kw, char *v)
         return v ? kw_len(p, kw, v, p->cur_buf) : fail(p, "bsize: missing value");
     if (!strcmp(kw, "urilen"))
         return v ? kw_len(p, kw, v, SW_BUF_HTTP_URI) : fail(p, "urilen: missing value");
+    if (!strcmp(kw, "app-layer-event") || !strcmp(kw, "decode-event"))
+        return kw_event(p, kw, v);
+    if (!strcmp(kw, "vlan.id"))
+        return kw_vlan_id(p, v);
+    if (!strcmp(kw, "dns.opcode")) {
+        if (!v || parse_uint_cmp(v, &r->dns_opcode) < 0 || r->dns_opcode.a > 15)
+            return fail(p, "dns.opcode: bad value");
+        r->has_dns_opcode = true;
+        return SW_PARSE_OK;
+    }
     if (!strcmp(kw, "dsize")) {
         if (!v || sw_u32cmp_parse(v, &r->dsize) < 0)
             return fail(p, "dsize: bad value");

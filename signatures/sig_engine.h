@@ -130,6 +130,16 @@ typedef struct sw_detect_input {
         uint32_t len;
     } buf[SW_BUF_COUNT]; /* NULL/0 = buffer not present in this call */
     uint64_t ts_us;      /* packet time: thresholds count in it */
+    /* Decoder and app-layer events of this packet/transaction, by
+     * Suricata's names ("ipv4.trunc_pkt", "http.request_line_missing_protocol",
+     * "tls.invalid_certificate", "dns.malformed_data"), for decode-event and
+     * app-layer-event; case-insensitive. */
+    const char *const *events;
+    uint32_t n_events;
+    bool has_dns_opcode; /* DNS message: its header opcode (dns.opcode) */
+    uint8_t dns_opcode;
+    uint8_t vlan_count; /* vlan.id: the packet's VLAN ids, outermost first */
+    uint16_t vlan_id[3];
 } sw_detect_input;
 
 typedef enum sw_sig_action {

@@ -9,6 +9,7 @@
 #include <netinet/in.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "signatures/sig_internal.h"
 
@@ -412,6 +413,45 @@ static bool flow_ok(const sw_rule *r, const sw_detect_input *in)
     return true;
 }
 
+static bool events_ok(const sw_rule *r, const sw_detect_input *in)
+{
+    for (int i = 0; i < r->n_events; i++) {
+        bool found = false;
+        for (uint32_t k = 0; k < in->n_events && !found; k++)
+            found = in->events[k] && strcasecmp(in->events[k], r->events[i]) == 0;
+        if (!found)
+            return false;
+    }
+    return true;
+}
+
+/* vlan.id as Suricata 8: no VLAN header, no match; "!N" on a layer or
+ * "all" compares each id, so "!500,all" means no id is 500. */
+static bool vlan_ok(const sw_rule *r, const sw_detect_input *in)
+{
+    int n = in->vlan_count < 3 ? in->vlan_count : 3;
+    for (int i = 0; i < r->n_vlan; i++) {
+        const sw_vlan_cond *c = &r->vlan[i];
+        if (n == 0)
+            return false;
+        if (c->mode == 2) {
+            int idx = c->layer < 0 ? n + c->layer : c->layer;
+            if (idx < 0 || idx >= n || !sw_u32cmp_eval(&c->cmp, in->vlan_id[idx]))
+                return false;
+            continue;
+        }
+        bool any = false, all = true;
+        for (int k = 0; k < n; k++) {
+            bool m = sw_u32cmp_eval(&c->cmp, in->vlan_id[k]);
+            any |= m;
+            all &= m;
+        }
+        if (!(c->mode == 1 ? all : any))
+            return false;
+    }
+    return true;
+}
+
 /* The buffer as the rule sees it: with dotprefix, "." + buffer. */
 static bool get_buf(sw_sig_thread *t, const sw_rule *r, const sw_detect_input *in, int b,
                     const uint8_t **p, uint32_t *len)
@@ -444,6 +484,12 @@ static bool rule_match(const sw_sig_engine *e, sw_sig_thread *t, const sw_rule *
     if (r->has_dsize && (in->is_stream || !sw_u32cmp_eval(&r->dsize, in->dsize)))
         return false;
     if (r->n_flowbits && !flowbits_ok(r, fs))
+        return false;
+    if (r->n_events && !events_ok(r, in))
+        return false;
+    if (r->has_dns_opcode && (!in->has_dns_opcode || !sw_u32cmp_eval(&r->dns_opcode, in->dns_opcode)))
+        return false;
+    if (r->n_vlan && !vlan_ok(r, in))
         return false;
     for (int b = 0; b < SW_BUF_COUNT; b++) {
         if (!sw_rule_uses_buf(r, b))

@@ -92,8 +92,6 @@ KNOWN_FAILURES = {
     "sv-defrag-eth-vlan-ipv4-tcp-syn#0":
         "keyword tcp.flags (Suricata 8 name of flags) unsupported; alerts carry no "
         "packet/packet_info (signatures; lead: alert packet logging)",
-    **_each("sv-detect-vlan-id", range(11),
-            "keyword vlan.id unsupported: sw_detect_input has no VLAN ids (signatures; lead: detect input)"),
     "sv-vxlan-decoder-02#1": "no flow event for the outer VXLAN UDP flow (lead: decoders/flow)",
     "sv-vxlan-decoder-02#2":
         "keyword itype unsupported and alerts carry no tunnel object (signatures; lead: decoders)",

@@ -151,6 +151,75 @@ static void t_anchors_from_new_data(void **st)
     sw_sig_engine_free(e);
 }
 
+/* vlan.id (Suricata 8 forms), dns.opcode, app-layer-event/decode-event. */
+static void t_vlan_opcode_events(void **st)
+{
+    (void)st;
+    sw_sig_engine *e = mk(
+        "alert ip any any -> any any (msg:\"l0\"; vlan.id:200,0; sid:1;)\n"
+        "alert ip any any -> any any (msg:\"any\"; vlan.id:300; sid:2;)\n"
+        "alert ip any any -> any any (msg:\"last\"; vlan.id:400,-1; sid:3;)\n"
+        "alert ip any any -> any any (msg:\"hex\"; vlan.id:0x12C,1; sid:4;)\n"
+        "alert ip any any -> any any (msg:\"none\"; vlan.id:!500,all; sid:5;)\n"
+        "alert ip any any -> any any (msg:\"range\"; vlan.id:100-600,2; sid:6;)\n"
+        "alert ip any any -> any any (msg:\"allgt\"; vlan.id:>100,all; sid:7;)\n"
+        "alert ip any any -> any any (msg:\"allgt2\"; vlan.id:>250,all; sid:8;)\n"
+        "alert dns any any -> any any (msg:\"op\"; dns.opcode:4; sid:10;)\n"
+        "alert dns any any -> any any (msg:\"opn\"; dns.opcode:!0; sid:11;)\n"
+        "alert http any any -> any any (msg:\"ev\"; app-layer-event:http.request_line_missing_protocol; sid:12;)\n"
+        "alert pkthdr any any -> any any (msg:\"dec\"; decode-event:ipv4.trunc_pkt; sid:13;)\n"
+        "alert ip any any -> any any (msg:\"dec2\"; decode-event:decoder.ipv4.trunc_pkt; sid:14;)\n");
+    sw_detect_input in;
+    in_init(&in, "x");
+    uint64_t vl = S(1) | S(2) | S(3) | S(4) | S(5) | S(6) | S(7) | S(8);
+    assert_int_equal(run(e, &in) & vl, 0); /* no VLAN header: no vlan.id match */
+    in.vlan_count = 3;
+    in.vlan_id[0] = 200;
+    in.vlan_id[1] = 300;
+    in.vlan_id[2] = 400;
+    assert_int_equal(run(e, &in) & vl, S(1) | S(2) | S(3) | S(4) | S(5) | S(6) | S(7));
+    in.vlan_id[1] = 500;
+    assert_int_equal(run(e, &in) & vl, S(1) | S(3) | S(6) | S(7));
+
+    in_init(&in, "");
+    in.buf[SW_BUF_PAYLOAD].ptr = NULL;
+    in.app_proto = SW_APP_DNS;
+    assert_int_equal(run(e, &in) & (S(10) | S(11)), 0); /* no opcode given */
+    in.has_dns_opcode = true;
+    in.dns_opcode = 4;
+    assert_int_equal(run(e, &in) & (S(10) | S(11)), S(10) | S(11));
+    in.dns_opcode = 0;
+    assert_int_equal(run(e, &in) & (S(10) | S(11)), 0);
+
+    const char *evs[] = {"dns.z_flag_set", "HTTP.REQUEST_LINE_MISSING_PROTOCOL"};
+    in_init(&in, "");
+    in.buf[SW_BUF_PAYLOAD].ptr = NULL;
+    in.app_proto = SW_APP_HTTP;
+    assert_int_equal(run(e, &in) & S(12), 0);
+    in.events = evs;
+    in.n_events = 1;
+    assert_int_equal(run(e, &in) & S(12), 0);
+    in.n_events = 2;
+    assert_int_equal(run(e, &in) & S(12), S(12));
+    const char *dec[] = {"ipv4.trunc_pkt"};
+    in_init(&in, "");
+    in.buf[SW_BUF_PAYLOAD].ptr = NULL;
+    in.events = dec;
+    in.n_events = 1;
+    assert_int_equal(run(e, &in) & (S(13) | S(14)), S(13) | S(14));
+    sw_sig_engine_free(e);
+
+    sw_sig_report rep;
+    e = sw_sig_engine_build_string(NULL, "bad.rules",
+                                   "alert ip any any -> any any (vlan.id:5000; sid:1;)\n"
+                                   "alert ip any any -> any any (vlan.id:5,7; sid:2;)\n"
+                                   "alert ip any any -> any any (app-layer-event:nodot; sid:3;)\n"
+                                   "alert dns any any -> any any (dns.opcode:16; sid:4;)\n",
+                                   &rep);
+    assert_int_equal(rep.errors, 4);
+    sw_sig_engine_free(e);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -158,6 +227,7 @@ int main(void)
         cmocka_unit_test(t_packet_rules_on_stream),
         cmocka_unit_test(t_payload_streamed_packet),
         cmocka_unit_test(t_anchors_from_new_data),
+        cmocka_unit_test(t_vlan_opcode_events),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

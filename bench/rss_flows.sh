@@ -61,9 +61,9 @@ for kind in payload handshake; do
         [ $kind = handshake ] && opt=--no-payload
         python3 "$repo/bench/gen_flows.py" -n "$flows" $opt "$pcap"
     fi
-    # Measured 2026-11: ~10.5 KB/flow with payload, ~6.5 KB handshake-only.
+    # Measured 2026-11-22 (e9afada): ~4.8 KB/flow with a request, ~0.7 KB handshake-only.
     # Refuse to push a shared machine into swap or the OOM killer.
-    need_kb=$((flows * 12 + 200 * 1024))
+    need_kb=$((flows * 6 + 200 * 1024))
     avail_kb=$(awk '/MemAvailable/ {print $2}' /proc/meminfo)
     if [ "$avail_kb" -lt $((need_kb * 13 / 10)) ]; then
         echo "rss_flows.sh: $kind: skipped, needs ~$((need_kb / 1024)) MiB x1.3, MemAvailable $((avail_kb / 1024)) MiB" >&2

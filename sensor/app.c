@@ -348,8 +348,10 @@ static void dns_message(cb_ctx *c, const uint8_t *msg, size_t n, bool tcp)
     sw_dns_msg *m = &a->dns_msg;
     int rc = sw_dns_parse(msg, n, m);
     sw_dns_count(a->dns_ctr, rc, m);
-    if (rc < 0)
+    if (rc < 0) {
+        sw_detect_dns_malformed(c->w, c->f, c->dir == 0, c->ts_us);
         return;
+    }
     bool response = m->qr;
     /* Suricata 8 makes every DNS message its own transaction */
     uint64_t tx_id = fa->dns_requests++;
@@ -358,7 +360,7 @@ static void dns_message(cb_ctx *c, const uint8_t *msg, size_t n, bool tcp)
     sw_eve_begin_flow(j, "dns", c->ts_us, c->f, "dns", c->w->cur_pcap_cnt, c->dir == 1);
     sw_eve_dns_write(j, m, tx_id, response, &AS(c->w)->dns);
     sw_worker_emit(c->w, j);
-    sw_detect_dns(c->w, c->f, m, response, c->ts_us, tx_id);
+    sw_detect_dns(c->w, c->f, m, response, c->ts_us, tx_id, c->dir == 0);
 }
 
 static void dns_tcp_msg(void *u, const uint8_t *msg, size_t n)

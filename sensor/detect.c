@@ -340,6 +340,8 @@ static void alert_begin(sw_worker *w, sw_json *j, sw_flow *f, const sw_packet *p
     char ab[48];
     if (p) {
         sw_eve_begin_packet(j, "alert", p, f, flow_app(w, f, ab, sizeof ab));
+        if (f)
+            swj_str(j, "direction", to_server ? "to_server" : "to_client");
         return;
     }
     /* transaction: the flow's orientation, reversed for to-client data */
@@ -367,6 +369,7 @@ static void alert_begin(sw_worker *w, sw_json *j, sw_flow *f, const sw_packet *p
     const char *app = flow_app(w, f, ab, sizeof ab);
     if (app)
         swj_str(j, "app_proto", app);
+    swj_str(j, "direction", to_server ? "to_server" : "to_client");
 }
 
 static void alert_object(sw_json *j, uint32_t gid, uint32_t sid, uint32_t rev,
@@ -392,6 +395,15 @@ static void alert_flow(sw_json *j, const sw_flow *f)
     if (!f)
         return;
     swj_open_object(j, "flow");
+    /* Suricata 8: the flow's own orientation, whatever the alert's */
+    int fam = f->key.ipver == 6 ? 6 : 4;
+    bool ports = f->key.proto == 6 || f->key.proto == 17 || f->key.proto == 132;
+    swj_ip(j, "src_ip", fam, sw_flow_client_ip(f));
+    if (ports)
+        swj_uint(j, "src_port", sw_flow_client_port(f));
+    swj_ip(j, "dest_ip", fam, sw_flow_server_ip(f));
+    if (ports)
+        swj_uint(j, "dest_port", sw_flow_server_port(f));
     swj_uint(j, "pkts_toserver", f->pkts_ts);
     swj_uint(j, "pkts_toclient", f->pkts_tc);
     swj_uint(j, "bytes_toserver", f->bytes_ts);
@@ -833,8 +845,48 @@ static void set_hb(sw_detect_input *in, sw_buf_id id, sw_http_bytes b)
     set_buf(in, id, b.p, b.len);
 }
 
+/* Suricata's DNS app-layer events of one message (m NULL: unparseable). */
+static uint32_t dns_events(const sw_dns_msg *m, bool to_server, const char **ev)
+{
+    uint32_t n = 0;
+    if (!m) {
+        ev[n++] = "dns.malformed_data";
+        return n;
+    }
+    if (to_server && m->qr)
+        ev[n++] = "dns.not_a_request";
+    if (!to_server && !m->qr)
+        ev[n++] = "dns.not_a_response";
+    if (m->z)
+        ev[n++] = "dns.z_flag_set";
+    if (m->opcode > 6 || m->opcode == 3)
+        ev[n++] = "dns.invalid_opcode";
+    if (m->name_flags & SW_DNS_NAME_TRUNCATED)
+        ev[n++] = "dns.name_too_long";
+    if (m->name_flags & SW_DNS_NAME_LOOP)
+        ev[n++] = "dns.infinite_loop";
+    if (m->name_flags & SW_DNS_NAME_LABEL_LIMIT)
+        ev[n++] = "dns.too_many_labels";
+    if (m->invalid_additionals)
+        ev[n++] = "dns.invalid_additionals";
+    if (m->invalid_authorities)
+        ev[n++] = "dns.invalid_authorities";
+    return n;
+}
+
+void sw_detect_dns_malformed(sw_worker *w, sw_flow *f, bool to_server, uint64_t ts_us)
+{
+    const char *ev[2];
+    sw_detect_input in;
+    input_from(w, &in, f, NULL, to_server, ts_us);
+    in.app_proto = SW_APP_DNS;
+    in.events = ev;
+    in.n_events = dns_events(NULL, to_server, ev);
+    run_sigs(w, f, NULL, to_server, &in, NULL);
+}
+
 void sw_detect_dns(sw_worker *w, sw_flow *f, const sw_dns_msg *m, bool response,
-                   uint64_t ts_us, uint64_t tx_id)
+                   uint64_t ts_us, uint64_t tx_id, bool to_server)
 {
     size_t qlen = 0;
     const uint8_t *q = sw_dns_first_query(m, &qlen);
@@ -844,12 +896,18 @@ void sw_detect_dns(sw_worker *w, sw_flow *f, const sw_dns_msg *m, bool response,
     if (q)
         memcpy(name, q, nlen);
     name[nlen] = '\0';
-    if (!response) {
-        sw_detect_input in;
-        input_from(w, &in, f, NULL, true, ts_us);
+    const char *ev[12];
+    sw_detect_input in;
+    input_from(w, &in, f, NULL, to_server, ts_us);
+    in.app_proto = SW_APP_DNS;
+    in.events = ev;
+    in.n_events = dns_events(m, to_server, ev);
+    in.has_dns_opcode = true;
+    in.dns_opcode = m->opcode;
+    if (!response)
         set_buf(&in, SW_BUF_DNS_QUERY, q, qlen);
-        in.app_proto = SW_APP_DNS;
-        run_sigs(w, f, NULL, true, &in, &o);
+    run_sigs(w, f, NULL, to_server, &in, &o);
+    if (!response) {
         if (q)
             ioc_domain(w, f, true, ts_us, name, nlen, &o);
         /* mDNS and LLMNR go to multicast: name announcements, not a host
@@ -892,6 +950,25 @@ void sw_detect_dns(sw_worker *w, sw_flow *f, const sw_dns_msg *m, bool response,
     }
 }
 
+/* "http.<event>" names of the tx's parser anomalies, lower case. */
+static uint32_t http_events(const sw_http_tx *tx, char (*buf)[80], const char **ev)
+{
+    uint32_t n = 0;
+    for (unsigned k = 0; k < 32 && n < SW_HTTP_EV_COUNT; k++) {
+        const char *name = (tx->events >> k) & 1 ? sw_http_event_name(1u << k) : NULL;
+        if (!name)
+            continue;
+        size_t i = 0;
+        memcpy(buf[n], "http.", 5);
+        for (; name[i] && i + 6 < sizeof buf[n]; i++)
+            buf[n][5 + i] = (char)(name[i] >= 'A' && name[i] <= 'Z' ? name[i] + 32 : name[i]);
+        buf[n][5 + i] = '\0';
+        ev[n] = buf[n];
+        n++;
+    }
+    return n;
+}
+
 void sw_detect_http_request(sw_worker *w, sw_flow *f, const sw_http_tx *tx)
 {
     char host[256] = "";
@@ -930,6 +1007,10 @@ void sw_detect_http_request(sw_worker *w, sw_flow *f, const sw_http_tx *tx)
     set_hb(&in, SW_BUF_HTTP_ACCEPT_ENC, sw_http_header(tx->req_headers, "Accept-Encoding"));
     set_hb(&in, SW_BUF_HTTP_ACCEPT_LANG, sw_http_header(tx->req_headers, "Accept-Language"));
     set_hb(&in, SW_BUF_HTTP_CONNECTION, sw_http_header(tx->req_headers, "Connection"));
+    char evb[SW_HTTP_EV_COUNT][80];
+    const char *ev[SW_HTTP_EV_COUNT];
+    in.events = ev;
+    in.n_events = http_events(tx, evb, ev);
     tx_obj o = {.http = tx};
     run_sigs(w, f, NULL, true, &in, &o);
     const sw_ioc_db *db = iocdb(w);
@@ -1069,6 +1150,22 @@ void sw_detect_tls(sw_worker *w, sw_flow *f, const sw_tls_state *s, uint64_t ts_
         set_buf(&in, SW_BUF_JA3_STRING, ja3s, strlen(ja3s));
     if (ja4)
         set_buf(&in, SW_BUF_JA4_HASH, ja4, strlen(ja4));
+    /* events of the ClientHello's SNI go with the client side, all others
+     * with the server side, so a direction-less event rule alerts once */
+    const char *cev[SW_TLS_EV_COUNT], *sev[SW_TLS_EV_COUNT];
+    uint32_t ncev = 0, nsev = 0, evbits = sw_tls_events(s);
+    for (int k = 0; k < SW_TLS_EV_COUNT && k < 32; k++) {
+        if (!((evbits >> k) & 1) || !sw_tls_event_name(k))
+            continue;
+        bool client = k == SW_TLS_EV_MULTIPLE_SNI || k == SW_TLS_EV_INVALID_SNI_TYPE ||
+                      k == SW_TLS_EV_INVALID_SNI_LENGTH;
+        if (client)
+            cev[ncev++] = sw_tls_event_name(k);
+        else
+            sev[nsev++] = sw_tls_event_name(k);
+    }
+    in.events = cev;
+    in.n_events = ncev;
     run_sigs(w, f, NULL, true, &in, &o);
 
     input_from(w, &in, f, NULL, false, ts_us);
@@ -1084,7 +1181,9 @@ void sw_detect_tls(sw_worker *w, sw_flow *f, const sw_tls_state *s, uint64_t ts_
         set_buf(&in, SW_BUF_TLS_CERT_FINGERPRINT, v, strlen(v));
     if ((v = sw_tls_ja3s_hash(s)))
         set_buf(&in, SW_BUF_JA3S_HASH, v, strlen(v));
-    if (in.buf[SW_BUF_TLS_CERT_SUBJECT].ptr || in.buf[SW_BUF_JA3S_HASH].ptr)
+    in.events = sev;
+    in.n_events = nsev;
+    if (in.buf[SW_BUF_TLS_CERT_SUBJECT].ptr || in.buf[SW_BUF_JA3S_HASH].ptr || nsev)
         run_sigs(w, f, NULL, false, &in, &o);
 
     uint32_t hb = sw_tls_heartbeat_flags(s);

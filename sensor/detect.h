@@ -45,8 +45,11 @@ void sw_detect_stream(sw_worker *w, sw_flow *f, const sw_packet *p, int dir, uin
                       sw_detect_stream_state *st, const uint8_t *data, uint32_t len);
 void sw_detect_flow_start(sw_worker *w, sw_flow *f, const sw_packet *p);
 void sw_detect_flow_end(sw_worker *w, sw_flow *f);
+/* to_server: the direction the message travelled in the flow. */
 void sw_detect_dns(sw_worker *w, sw_flow *f, const sw_dns_msg *m, bool response,
-                   uint64_t ts_us, uint64_t tx_id);
+                   uint64_t ts_us, uint64_t tx_id, bool to_server);
+/* A DNS message that could not be parsed (app-layer-event dns.malformed_data). */
+void sw_detect_dns_malformed(sw_worker *w, sw_flow *f, bool to_server, uint64_t ts_us);
 void sw_detect_http_request(sw_worker *w, sw_flow *f, const sw_http_tx *tx);
 void sw_detect_http_response(sw_worker *w, sw_flow *f, const sw_http_tx *tx);
 void sw_detect_file(sw_worker *w, sw_flow *f, const sw_http_tx *tx, const sw_file *file,

@@ -32,8 +32,8 @@ EVENT_TYPES = {"dns", "http", "tls", "fileinfo", "flow", "alert", "anomaly"}
 
 # id -> reason (module at fault).  Every entry was re-checked against a run;
 # a known failure that passes (XPASS) fails the test, so the list stays true.
-APP_LAYER_EVENT = ("rule keyword app-layer-event unsupported: parser anomalies are not "
-                   "exposed to the signature engine (signatures; lead: detect glue)")
+TLS_FLOWINT = ("the Suricata tls-events.rules all use flowint (unsupported keyword), so "
+               "every app-layer-event rule of the file is skipped (signatures)")
 
 
 def _each(name, idxs, reason):
@@ -50,9 +50,6 @@ KNOWN_FAILURES = {
     "sv-dns-bug-1158-iodine#162":
         "app_proto 'netbios' (nDPI's verdict) where Suricata, which has no NetBIOS parser, "
         "says 'failed' (lead: app_proto naming)",
-    **_each("sv-dns-opcode", range(3), "keyword dns.opcode unsupported (signatures)"),
-    "sv-dns-z-bit#1": APP_LAYER_EVENT,
-    "sv-dns-z-bit#3": "flow.alerted false because the app-layer-event alert (#1) does not fire",
     **_each("sv-bug-130", range(3),
             "raw-stream rules on the response: spanwatch inspects the stream as each packet "
             "completes it and alerts once at pcap_cnt 6 (test_stream_detect.py) without an http "
@@ -66,23 +63,25 @@ KNOWN_FAILURES = {
     "sv-http-brotli-ce#0": "no anomaly events for the brotli Content-Encoding (http)",
     **_each("sv-http-brotli-ce", (3, 4),
             "brotli Content-Encoding not decoded: fileinfo.size is the encoded size (http)"),
-    "sv-http-not09#2": APP_LAYER_EVENT,
-    **_each("sv-bug-1450-04-tls_DER-incomplete-header", range(2), APP_LAYER_EVENT),
-    **_each("sv-bug-1450-05-tls_DER-incomplete-content", range(2), APP_LAYER_EVENT),
-    "sv-dns-corrupt-additionals#1": APP_LAYER_EVENT,
+    **_each("sv-bug-1450-04-tls_DER-incomplete-header", range(2), TLS_FLOWINT),
+    **_each("sv-bug-1450-05-tls_DER-incomplete-content", range(2), TLS_FLOWINT),
     "sv-dns-forward-pointer#0":
         "keyword dns.queries.rrname (Suricata 8 multi-buffer) unsupported (signatures)",
-    **_each("sv-dns-invalid-opcode", (2, 3, 4, 7), APP_LAYER_EVENT),
+    **_each("sv-dns-invalid-opcode", (4, 7),
+            "Suricata 8 header field pkt_src ('wire/pcap') not written (lead: event header)"),
     **_each("sv-dns-invalid-opcode", (5, 8),
             "no anomaly event for DNS parser events (invalid_opcode) (dns; lead: anomaly glue)"),
     **_each("sv-dns-invalid-opcode", (6, 9),
             "Suricata 8 header field pkt_src ('wire/pcap') not written (lead: event header)"),
-    "sv-dns-invalid-opcode#10": "flow.alerted false because the app-layer-event alerts do not fire",
     "sv-dns-truncated-rname#0":
         "pcap_cnt 6 instead of 8: spanwatch parses the DNS/TCP request when its last segment "
         "arrives, Suricata (IDS mode) once the server ACKs it (lead: stream)",
-    "sv-dns-truncated-rname#2": APP_LAYER_EVENT,
-    "sv-ipv4-truncated#0": "keyword decode-event unsupported (signatures; lead: decoder events)",
+    "sv-dns-truncated-rname#2":
+        "pcap_cnt 6 instead of 9: the dns.name_too_long alert comes with the request parse "
+        "(same stream timing as #0; lead: stream)",
+    "sv-ipv4-truncated#0":
+        "decode-event rule loads, but the worker drops an invalid IPv4 packet without an L4 "
+        "protocol before detection (lead: worker.c calls no detection for it)",
     "sv-bug-5633-gre-01#0":
         "pass rule (sid 60000000, IP-only) does not suppress the alerts of sid 1 on its flow "
         "(signatures/detect: pass precedence)",

@@ -553,6 +553,8 @@ static void app_objects(sw_worker *w, sw_json *j, const tx_obj *o)
 }
 
 static sw_sig_flow *flow_sigstate(sw_flow *f);
+extern uint8_t *sw_app_detect_flags(sw_flow *f);
+#define DF_PASSED 0x04 /* a pass rule matched: no more signature alerts */
 
 static void run_sigs(sw_worker *w, sw_flow *f, const sw_packet *p, bool to_server,
                      const sw_detect_input *in, const tx_obj *o)
@@ -561,12 +563,22 @@ static void run_sigs(sw_worker *w, sw_flow *f, const sw_packet *p, bool to_serve
     if (!eng)
         return;
     sw_detect_worker *dw = DW(w);
+    /* A pass rule that matched wins over alerts (Suricata's action order)
+     * and, as Suricata, ends inspection of the rest of its flow. */
+    uint8_t *fl = f ? sw_app_detect_flags(f) : NULL;
+    if (fl && (*fl & DF_PASSED))
+        return;
     int n = sw_sig_match(eng, dw->sig, in, f ? flow_sigstate(f) : NULL, dw->alerts,
                          MAX_ALERTS);
     for (int i = 0; i < n; i++) {
+        if (dw->alerts[i].action == SW_ACT_PASS) {
+            if (fl)
+                *fl |= DF_PASSED;
+            return;
+        }
+    }
+    for (int i = 0; i < n; i++) {
         const sw_sig_alert *a = &dw->alerts[i];
-        if (a->action == SW_ACT_PASS)
-            continue;
         sw_json *j = &w->json;
         alert_begin(w, j, f, p, to_server, in->ts_us);
         alert_object(j, a->gid, a->sid, a->rev, a->msg, a->category, a->severity, a->rule);

@@ -82,9 +82,6 @@ KNOWN_FAILURES = {
     "sv-ipv4-truncated#0":
         "decode-event rule loads, but the worker drops an invalid IPv4 packet without an L4 "
         "protocol before detection (lead: worker.c calls no detection for it)",
-    "sv-bug-5633-gre-01#0":
-        "pass rule (sid 60000000, IP-only) does not suppress the alerts of sid 1 on its flow "
-        "(signatures/detect: pass precedence)",
     **_each("sv-community-id-ipv6", range(4),
             "suricata-verify runs this test with community-id-seed 7 (its suricata.yaml); the "
             "contract fixes seed 0 and the seed-0 values are checked in test_flows.py"),

@@ -100,6 +100,16 @@ static int parse_name(pctx *c, size_t pos, size_t limit, size_t *next, sw_dns_na
             goto fail; /* 0x40/0x80: extended/reserved label types */
         }
 
+        /* cut before any way out of the loop: the stored name never
+         * exceeds the bound */
+        if (n > SW_DNS_MAX_NAME) {
+            n = SW_DNS_MAX_NAME;
+            flags |= SW_DNS_NAME_TRUNCATED;
+            /* Without a pointer the end of the name is still ahead and
+             * must be found to go on with the record. */
+            if (jumped)
+                break;
+        }
         /* The step bound is the loop guard: a pointer cycle ends here. */
         if (++steps > SW_DNS_MAX_LABELS) {
             flags |= SW_DNS_NAME_LABEL_LIMIT;
@@ -108,14 +118,6 @@ static int parse_name(pctx *c, size_t pos, size_t limit, size_t *next, sw_dns_na
                 break;
             }
             goto fail;
-        }
-        if (n > SW_DNS_MAX_NAME) {
-            n = SW_DNS_MAX_NAME;
-            flags |= SW_DNS_NAME_TRUNCATED;
-            /* Without a pointer the end of the name is still ahead and
-             * must be found to go on with the record. */
-            if (jumped)
-                break;
         }
     }
 

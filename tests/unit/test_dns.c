@@ -697,6 +697,35 @@ static void test_config_load(void **st)
     sw_cfg_free(root);
 }
 
+/* Found by fuzzing: a name that crosses the length bound on the very step
+ * that also hits the label bound kept more than SW_DNS_MAX_NAME bytes. */
+static void test_name_bound_at_label_limit(void **st)
+{
+    (void)st;
+    sw_dns_msg *m = msg_new();
+    static uint8_t b[12 + 6 + 254 * 4 + 64 + 1];
+    size_t n = 0;
+    const uint8_t hdr[12] = {0, 3, 1, 0, 0, 1, 0, 0, 0, 0, 0, 0};
+    memcpy(b, hdr, 12);
+    n = 12;
+    b[n++] = 0xc0; /* the question name is a pointer to the labels below */
+    b[n++] = 18;
+    b[n++] = 0; b[n++] = 1; b[n++] = 0; b[n++] = 1; /* type A, class IN */
+    for (int i = 0; i < 254; i++) {
+        b[n++] = 3;
+        memcpy(b + n, "abc", 3);
+        n += 3;
+    }
+    b[n++] = 63;
+    memset(b + n, 'x', 63);
+    n += 63;
+    b[n++] = 0;
+    assert_int_equal(sw_dns_parse(b, n, m), 0);
+    assert_true(m->questions[0].name.s.len <= SW_DNS_MAX_NAME);
+    assert_true(m->questions[0].name.flags & SW_DNS_NAME_TRUNCATED);
+    free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -717,6 +746,7 @@ int main(void)
         cmocka_unit_test(test_eve_matches_suricata_verify),
         cmocka_unit_test(test_aaaa_and_config),
         cmocka_unit_test(test_config_load),
+        cmocka_unit_test(test_name_bound_at_label_limit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

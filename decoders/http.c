@@ -76,7 +76,11 @@ struct sw_http_state {
     slot *req_cur;    /* request being parsed */
     slot *resp_cur;   /* response being parsed */
     dir_state d[2];
+    /* Buffers come when first needed: most flows never fill most of them,
+     * and an idle connection should cost a few KiB, not the full limits. */
     uint8_t *req_body, *resp_hbuf, *resp_body, *zout;
+    size_t slot_buf;  /* bytes of one slot's header buffer */
+    size_t mem_bytes; /* everything allocated for this state */
     z_stream z;
     bool z_inited;
     int zst;
@@ -575,29 +579,30 @@ sw_http_state *sw_http_new(const sw_http_config *c, uint64_t *ctrs)
     s->c = *c;
     s->ctr = ctrs ? ctrs : s->dummy_ctr;
     s->nslots = c->max_pipeline ? c->max_pipeline : 1;
-    size_t slot_buf = 2 * (size_t)c->max_header_bytes + 1;
+    s->slot_buf = 2 * (size_t)c->max_header_bytes + 1;
     s->slots = calloc(s->nslots, sizeof(slot));
-    /* One block for every byte buffer: one allocation per flow. */
-    size_t total = s->nslots * slot_buf + c->request_body_limit + c->max_header_bytes +
-                   c->response_body_limit + HTTP_ZOUT;
-    uint8_t *mem = malloc(total);
-    if (!s->slots || !mem) {
-        free(mem);
-        free(s->slots);
+    if (!s->slots) {
         free(s);
         return NULL;
     }
-    for (uint32_t i = 0; i < s->nslots; i++)
-        s->slots[i].buf = mem + i * slot_buf;
-    uint8_t *p = mem + s->nslots * slot_buf;
-    s->req_body = p;
-    p += c->request_body_limit;
-    s->resp_hbuf = p;
-    p += c->max_header_bytes;
-    s->resp_body = p;
-    p += c->response_body_limit;
-    s->zout = p;
+    s->mem_bytes = sizeof(*s) + s->nslots * sizeof(slot);
     return s;
+}
+
+/* *pp, allocated (n bytes) on first use; NULL when memory is short. */
+static uint8_t *lazy_buf(sw_http_state *s, uint8_t **pp, size_t n)
+{
+    if (!*pp) {
+        *pp = malloc(n);
+        if (*pp)
+            s->mem_bytes += n;
+    }
+    return *pp;
+}
+
+size_t sw_http_mem(const sw_http_state *s)
+{
+    return s ? s->mem_bytes : 0;
 }
 
 void sw_http_free(sw_http_state *s)
@@ -607,7 +612,12 @@ void sw_http_free(sw_http_state *s)
     if (s->z_inited)
         inflateEnd(&s->z);
     if (s->slots)
-        free(s->slots[0].buf);
+        for (uint32_t i = 0; i < s->nslots; i++)
+            free(s->slots[i].buf);
+    free(s->req_body);
+    free(s->resp_hbuf);
+    free(s->resp_body);
+    free(s->zout);
     free(s->slots);
     free(s);
 }
@@ -742,6 +752,8 @@ static void req_body_data(sw_http_state *s, const uint8_t *p, size_t n)
         size_t k = s->c.request_body_limit - have;
         if (k > n)
             k = n;
+        if (!lazy_buf(s, &s->req_body, s->c.request_body_limit))
+            return;
         memcpy(s->req_body + have, p, k);
         tx->req_body.p = s->req_body;
         tx->req_body.len = have + k;
@@ -764,9 +776,11 @@ static void resp_emit(sw_http_state *s, const uint8_t *p, size_t n,
             size_t k = s->c.response_body_limit - have;
             if (k > n)
                 k = n;
-            memcpy(s->resp_body + have, p, k);
-            tx->resp_body.p = s->resp_body;
-            tx->resp_body.len = have + k;
+            if (lazy_buf(s, &s->resp_body, s->c.response_body_limit)) {
+                memcpy(s->resp_body + have, p, k);
+                tx->resp_body.p = s->resp_body;
+                tx->resp_body.len = have + k;
+            }
             if (k < n)
                 ctr(s, SW_HTTP_CTR_RESP_BODY_TRUNC);
         }
@@ -827,6 +841,11 @@ static void resp_body_data(sw_http_state *s, const uint8_t *p, size_t n,
     }
     s->z.next_in = (Bytef *)(uintptr_t)p;
     s->z.avail_in = (uInt)n;
+    if (!lazy_buf(s, &s->zout, HTTP_ZOUT)) {
+        s->zst = Z_STOPPED;
+        ctr(s, SW_HTTP_CTR_DECOMPRESS_ERR);
+        return;
+    }
     for (;;) {
         s->z.next_out = s->zout;
         s->z.avail_out = HTTP_ZOUT;
@@ -1122,7 +1141,12 @@ static bool msg_begin(sw_http_state *s, int dir, uint64_t ts_us,
         sl->req_started = true;
         sl->tx.ts_request_us = ts_us;
         s->req_cur = sl;
-        d->hbuf = sl->buf;
+        d->hbuf = lazy_buf(s, &sl->buf, s->slot_buf);
+        if (!d->hbuf) {
+            ctr(s, SW_HTTP_CTR_PARSER_ERR);
+            kill_dir(s, 0, cb, user);
+            return false;
+        }
         d->hcap = s->c.max_header_bytes;
     } else {
         slot *sl;
@@ -1145,7 +1169,12 @@ static bool msg_begin(sw_http_state *s, int dir, uint64_t ts_us,
         }
         sl->tx.ts_response_us = ts_us;
         s->resp_cur = sl;
-        d->hbuf = s->resp_hbuf;
+        d->hbuf = lazy_buf(s, &s->resp_hbuf, s->c.max_header_bytes);
+        if (!d->hbuf) {
+            ctr(s, SW_HTTP_CTR_PARSER_ERR);
+            kill_dir(s, 1, cb, user);
+            return false;
+        }
         d->hcap = s->c.max_header_bytes;
     }
     dir_reset(d);

@@ -179,7 +179,9 @@ sw_http_bytes sw_http_header(sw_http_bytes block, const char *name);
  * sw_http_header. */
 bool sw_http_header_next(sw_http_bytes *rest, sw_http_bytes *name, sw_http_bytes *value);
 
-/* Bytes the parser allocates per flow for config c (for memcap accounting). */
+/* Bytes the parser may allocate per flow at most for config c. */
 size_t sw_http_state_size(const sw_http_config *c);
+/* Bytes this state holds now (buffers are allocated on first use). */
+size_t sw_http_mem(const sw_http_state *s);
 
 #endif

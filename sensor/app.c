@@ -32,7 +32,9 @@ static const char *const parser_names[] = {NULL, "http", "tls", "dns", NULL};
     X(A_STATE_FAIL, "spanwatch.app_layer.state_alloc_failed")    \
     X(A_GAP_EVENTS, "spanwatch.app_layer.gaps")                  \
     X(A_FILES, "spanwatch.files.total")                          \
-    X(A_FILES_TRUNC, "spanwatch.files.truncated")
+    X(A_FILES_TRUNC, "spanwatch.files.truncated")                \
+    X(A_MEMCAP, "spanwatch.app_layer.memcap_hit")                \
+    X(A_MEMUSE, "spanwatch.app_layer.memuse")
 
 enum {
 #define X(id, name) SW_CTR_##id,
@@ -55,6 +57,7 @@ typedef struct sw_app_shared {
     sw_dns_config dns;
     uint16_t dns_ports[MAX_DNS_PORTS]; /* app-layer.dns.ports */
     size_t n_dns_ports;
+    uint64_t memcap; /* app-layer.memcap: parser state bytes, whole sensor */
 } sw_app_shared;
 
 static bool is_dns_port(const sw_app_shared *s, uint16_t p)
@@ -83,6 +86,7 @@ typedef struct sw_flow_app {
     uint8_t tls_logged;
     sw_dns_tcp *dnstcp[2];
     uint64_t dns_requests;
+    uint32_t state_bytes; /* what this flow's parsers count against the memcap */
     /* Only HTTP flows carry files; the file context (hash states and the
      * first 4 KiB for libmagic) comes from a per-worker pool when a
      * response body starts, so a million idle flows do not pay for it. */
@@ -115,6 +119,8 @@ typedef struct sw_app_worker {
     sw_flow_app *free_list;
     sw_file_slot *free_files;
     uint64_t ctr[SW_APP_CTR_COUNT];
+    uint64_t state_bytes; /* parser state held now (against the memcap) */
+    uint64_t memcap;      /* this worker's share */
     uint64_t dns_ctr[SW_DNS_CTR_COUNT];
     uint64_t http_ctr[SW_HTTP_CTR_COUNT];
     uint64_t tls_ctr[SW_TLS_CTR_COUNT];
@@ -145,6 +151,11 @@ int sw_app_shared_init(sw_engine *e, char *err, size_t errlen)
     sw_dns_config_defaults(&s->dns);
     s->dns_ports[0] = 53;
     s->n_dns_ports = 1;
+    s->memcap = 1ULL << 30;
+    if (sw_cfg_get_size(e->cfg_root, "app-layer.memcap", &s->memcap, err, errlen)) {
+        free(s);
+        return -1;
+    }
     const sw_cfg_node *dp = sw_cfg_get(e->cfg_root, "app-layer.dns.ports");
     if (dp) {
         s->n_dns_ports = 0;
@@ -202,6 +213,7 @@ sw_app_worker *sw_app_worker_new(sw_worker *w, char *err, size_t errlen)
         ndpi_set_protocol_detection_bitmask2(a->ndpi, &all);
         ndpi_finalize_initialization(a->ndpi);
     }
+    a->memcap = w->eng->app->memcap / (w->eng->nworkers ? w->eng->nworkers : 1);
     char ferr[256];
     a->files = sw_files_thread_new(ferr, sizeof ferr);
     /* Without libmagic's database files still get hashes; only "magic" is
@@ -274,6 +286,9 @@ static void fa_put(sw_worker *w, sw_flow_app *fa)
     fa->http = NULL;
     fa->tls = NULL;
     fa->dnstcp[0] = fa->dnstcp[1] = NULL;
+    a->state_bytes -= fa->state_bytes;
+    fa->state_bytes = 0;
+    SW_CTR_SET(a->ctr, SW_CTR_A_MEMUSE, a->state_bytes);
     fa->next_free = a->free_list;
     a->free_list = fa;
 }
@@ -555,9 +570,45 @@ static uint8_t sniff(const sw_app_shared *as, const sw_flow *f, int dir, const u
     return P_OTHER;
 }
 
+/* Bytes of parser state a flow of this protocol holds (TLS: its state and
+ * a typical handshake buffer). */
+/* The HTTP parser takes its buffers as a flow needs them: the memcap
+ * follows what it really holds. */
+static void http_account(sw_worker *w, sw_flow_app *fa)
+{
+    sw_app_worker *a = AW(w);
+    size_t m = sw_http_mem(fa->http);
+    if (m > fa->state_bytes) {
+        a->state_bytes += m - fa->state_bytes;
+        fa->state_bytes = (uint32_t)m;
+        SW_CTR_SET(a->ctr, SW_CTR_A_MEMUSE, a->state_bytes);
+    }
+}
+
+static uint32_t parser_cost(sw_worker *w, uint8_t parser)
+{
+    switch (parser) {
+    case P_HTTP: return 16u * 1024u; /* the state; buffers are counted as they come */
+    case P_TLS: return 32u * 1024u;
+    case P_DNS: return 2u * (uint32_t)sizeof(sw_dns_tcp);
+    default: return 0;
+    }
+}
+
 static bool parser_alloc(sw_worker *w, sw_flow *f, sw_flow_app *fa, uint8_t parser)
 {
     sw_app_worker *a = AW(w);
+    uint32_t cost = parser_cost(w, parser);
+    if (cost && a->state_bytes + cost > a->memcap) {
+        /* Full: the flow is still tracked, logged and inspected as
+         * packets, only its application layer goes unparsed. */
+        SW_CTR_INC(a->ctr, SW_CTR_A_MEMCAP);
+        fa->parser = P_OTHER;
+        return true;
+    }
+    a->state_bytes += cost;
+    fa->state_bytes = cost;
+    SW_CTR_SET(a->ctr, SW_CTR_A_MEMUSE, a->state_bytes);
     fa->parser = parser;
     switch (parser) {
     case P_HTTP:
@@ -641,6 +692,7 @@ static void deliver(void *u, const uint8_t *data, uint32_t len)
             sw_http_feed(fa->http, c->dir, data, len, c->ts_us, &http_cbs, c);
         else
             sw_http_gap(fa->http, c->dir, len, c->ts_us, &http_cbs, c);
+        http_account(w, fa);
         break;
     case P_TLS:
         if (!fa->tls)

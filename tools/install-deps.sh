@@ -9,7 +9,7 @@ PKGS=(
   libyaml-dev libcmocka-dev libpsl-dev publicsuffix libpcre2-dev
   libmagic-dev libssl-dev libhiredis-dev
   python3 python3-jsonschema tshark tcpreplay iproute2 redis-server
-  clang libclang-rt-14-dev valgrind
+  clang libclang-rt-14-dev valgrind openssl
   chromium
 )
 missing=()

@@ -8,7 +8,7 @@ PKGS=(
   libpcap-dev libndpi-dev libhyperscan-dev libmaxminddb-dev zlib1g-dev
   libyaml-dev libcmocka-dev libpsl-dev publicsuffix libpcre2-dev
   libmagic-dev libssl-dev libhiredis-dev
-  python3 python3-jsonschema tshark tcpreplay iproute2 redis-server
+  python3 python3-jsonschema python3-yaml python3-cryptography tshark tcpreplay iproute2 redis-server
   clang libclang-rt-14-dev valgrind openssl
   chromium
 )

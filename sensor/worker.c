@@ -97,8 +97,12 @@ void sw_worker_packet(sw_worker *w, sw_packet *p)
         r = sw_decode_ip_datagram(&w->dec, p, dg, len);
     }
     if (p->ip.version == 0 || (r == SW_DEC_INVALID && p->ip.proto == 0)) {
-        if (p->n_events)
+        if (p->n_events) {
             emit_anomalies(w, p, NULL);
+            /* decode-event rules see broken packets too */
+            if (p->ip.version)
+                sw_app_packet_no_flow(w, p);
+        }
         return;
     }
     if (r == SW_DEC_INVALID && (p->ip.proto == 6 || p->ip.proto == 17) &&

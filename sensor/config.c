@@ -11,7 +11,7 @@ void sw_engine_config_defaults(sw_engine_config *c)
     c->ring_size = 32ULL << 20;
     c->stats_interval_us = 60ULL * 1000000;
     c->ndpi = true;
-    c->ndpi_max_packets = 24;
+    c->ndpi_max_packets = 12;
     c->health.stall_us = 60ULL * 1000000;
     c->health.drop_rate = 0.01;
     sw_dec_config_defaults(&c->dec);

@@ -189,11 +189,18 @@ void swj_escape_append(sw_json *j, const uint8_t *s, size_t n)
     if (!grow(j, n * 6))
         return;
     if (valid_utf8(s, n)) {
-        for (size_t i = 0; i < n; i++) {
-            if (s[i] >= 0x80)
-                putc1(j, (char)s[i]);
-            else
-                esc_ascii(j, s[i]);
+        /* copy runs that need no escaping in one go */
+        size_t i = 0;
+        while (i < n) {
+            size_t k = i;
+            while (k < n && (s[k] >= 0x80 || (s[k] >= 0x20 && s[k] != '"' && s[k] != '\\' &&
+                                              s[k] != 0x7f)))
+                k++;
+            if (k > i)
+                put(j, (const char *)s + i, k - i);
+            if (k < n)
+                esc_ascii(j, s[k++]);
+            i = k;
         }
         return;
     }
@@ -221,20 +228,35 @@ void swj_str(sw_json *j, const char *key, const char *s)
     swj_strn(j, key, (const uint8_t *)(s ? s : ""), s ? strlen(s) : 0);
 }
 
+/* Decimal digits of v, right-aligned in b[24]; returns where they start.
+ * Numbers are in every event: printf's machinery is too slow for them. */
+static char *u64_dec(uint64_t v, char b[24])
+{
+    char *p = b + 24;
+    do {
+        *--p = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    return p;
+}
+
 void swj_int(sw_json *j, const char *key, int64_t v)
 {
-    char b[32];
-    int n = snprintf(b, sizeof b, "%lld", (long long)v);
+    char b[25];
+    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    char *p = u64_dec(u, b + 1);
+    if (v < 0)
+        *--p = '-';
     member(j, key);
-    put(j, b, (size_t)n);
+    put(j, p, (size_t)(b + 25 - p));
 }
 
 void swj_uint(sw_json *j, const char *key, uint64_t v)
 {
-    char b[32];
-    int n = snprintf(b, sizeof b, "%llu", (unsigned long long)v);
+    char b[24];
+    char *p = u64_dec(v, b);
     member(j, key);
-    put(j, b, (size_t)n);
+    put(j, p, (size_t)(b + 24 - p));
 }
 
 void swj_double(sw_json *j, const char *key, double v)
@@ -275,14 +297,38 @@ void swj_raw(sw_json *j, const char *key, const char *json, size_t n)
 
 size_t sw_format_ts(char *out, size_t cap, uint64_t ts_us)
 {
+    /* Events of one thread mostly share their second: the calendar part is
+     * worked out once per second and per thread. */
+    static __thread time_t last_secs = (time_t)-1;
+    static __thread char last_txt[32];
+    static __thread int last_len;
     time_t secs = (time_t)(ts_us / 1000000u);
     unsigned usec = (unsigned)(ts_us % 1000000u);
-    struct tm tm;
-    gmtime_r(&secs, &tm);
-    int n = snprintf(out, cap, "%04d-%02d-%02dT%02d:%02d:%02d.%06u+0000",
-                     tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-                     tm.tm_min, tm.tm_sec, usec);
-    return n < 0 ? 0 : (size_t)n;
+    if (secs != last_secs) {
+        struct tm tm;
+        gmtime_r(&secs, &tm);
+        last_len = snprintf(last_txt, sizeof last_txt, "%04d-%02d-%02dT%02d:%02d:%02d",
+                            tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+                            tm.tm_min, tm.tm_sec);
+        if (last_len < 0 || last_len >= (int)sizeof last_txt)
+            last_len = 0;
+        last_secs = secs;
+    }
+    if (cap < (size_t)last_len + 13) {
+        if (cap)
+            out[0] = '\0';
+        return 0;
+    }
+    memcpy(out, last_txt, (size_t)last_len);
+    char *p = out + last_len;
+    *p++ = '.';
+    for (int i = 5; i >= 0; i--) {
+        p[i] = (char)('0' + usec % 10);
+        usec /= 10;
+    }
+    p += 6;
+    memcpy(p, "+0000", 6);
+    return (size_t)(p + 5 - out);
 }
 
 void swj_ts(sw_json *j, const char *key, uint64_t ts_us)

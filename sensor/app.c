@@ -102,6 +102,7 @@ typedef struct sw_flow_app {
     /* app_proto as events write it, recomputed only when the parser or
      * nDPI's verdict changes (it is asked for on every inspected packet) */
     uint8_t name_parser, name_ndpi_done;
+    uint8_t app_id; /* sw_detect_app_id(app_name) */
     char app_name[32];
     sw_sig_flow sig;      /* flowbits */
     sw_detect_stream_state dstream[2]; /* stream inspection tails per direction */
@@ -343,10 +344,19 @@ static const char *app_proto_name(sw_worker *w, const sw_flow *f, char *buf, siz
         !fa->app_name[0]) {
         const char *n = app_proto_compute(w, f, buf, cap);
         snprintf(fa->app_name, sizeof fa->app_name, "%s", n ? n : "");
+        fa->app_id = (uint8_t)sw_detect_app_id(n);
         fa->name_parser = fa->parser;
         fa->name_ndpi_done = fa->ndpi_done;
     }
     return fa->app_name[0] ? fa->app_name : NULL;
+}
+
+int sw_app_flow_id(sw_worker *w, const sw_flow *f)
+{
+    char b[48];
+    if (!app_proto_name(w, f, b, sizeof b))
+        return 0;
+    return ((const sw_flow_app *)f->app)->app_id;
 }
 
 const char *sw_app_flow_proto(sw_worker *w, const sw_flow *f, char *buf, size_t cap)

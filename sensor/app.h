@@ -33,5 +33,7 @@ void sw_app_housekeeping(sw_engine *e, uint64_t now_us);
 /* app_proto of f for events ("http", "tls", nDPI's name, ...) or NULL. */
 const char *sw_app_flow_proto(sw_worker *w, const sw_flow *f, char *buf, size_t cap);
 struct sw_detect_worker *sw_app_detect(sw_worker *w);
+/* The same as a rule-engine protocol id, cached with the name. */
+int sw_app_flow_id(sw_worker *w, const sw_flow *f);
 
 #endif

@@ -1,6 +1,7 @@
 #include "sensor/community_id.h"
 
 #include <openssl/evp.h>
+#include <pthread.h>
 #include <string.h>
 
 /* ICMP types that have a request/reply counterpart: the pair is treated as a
@@ -27,6 +28,16 @@ static int icmp6_peer(uint8_t t)
     case 144: return 145; case 145: return 144;
     default: return -1;
     }
+}
+
+/* OpenSSL 3 looks the algorithm up on every EVP_sha1() digest call unless
+ * it is fetched once: this runs for every new flow. */
+static EVP_MD *g_sha1;
+static pthread_once_t g_once = PTHREAD_ONCE_INIT;
+
+static void fetch_sha1(void)
+{
+    g_sha1 = EVP_MD_fetch(NULL, "SHA1", NULL);
 }
 
 void sw_community_id(uint16_t seed, int family, const uint8_t *saddr,
@@ -72,7 +83,8 @@ void sw_community_id(uint16_t seed, int family, const uint8_t *saddr,
     }
     unsigned char md[EVP_MAX_MD_SIZE];
     unsigned int mdlen = 0;
-    EVP_Digest(buf, n, md, &mdlen, EVP_sha1(), NULL);
+    pthread_once(&g_once, fetch_sha1);
+    EVP_Digest(buf, n, md, &mdlen, g_sha1 ? g_sha1 : EVP_sha1(), NULL);
     out[0] = '1';
     out[1] = ':';
     EVP_EncodeBlock((unsigned char *)out + 2, md, (int)mdlen);

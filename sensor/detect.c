@@ -460,10 +460,9 @@ static void src_dst_of(const sw_flow *f, const sw_packet *p, bool to_server,
 
 /* ---------- signatures ---------- */
 
-static int app_enum(sw_worker *w, const sw_flow *f)
+/* Rule-engine protocol of an app_proto name. */
+int sw_detect_app_id(const char *n)
 {
-    char b[48];
-    const char *n = flow_app(w, f, b, sizeof b);
     if (!n)
         return SW_APP_UNKNOWN;
     static const struct {
@@ -509,7 +508,7 @@ static void input_from(sw_worker *w, sw_detect_input *in, sw_flow *f, const sw_p
         in->has_flow = true;
         in->established = f->state != SW_FLOW_NEW ||
                           (f->key.proto != 6 && f->pkts_ts && f->pkts_tc);
-        in->app_proto = app_enum(w, f);
+        in->app_proto = sw_app_flow_id(w, f);
     }
 }
 

@@ -75,6 +75,8 @@ void sw_detect_health_alert(sw_engine *e, sw_json *j, uint64_t ts_us, uint32_t s
 int sw_detect_test_summary(sw_engine *e, FILE *out);
 /* After the workers stopped: beacon observations still pending. */
 void sw_detect_flush(sw_engine *e, sw_worker *w);
+/* The rule engine's protocol id (sw_app_proto) of an app_proto name. */
+int sw_detect_app_id(const char *app_proto);
 /* Path of a bundled data file (installed copy, else the source tree). */
 const char *sw_bundled_path(const char *rel, char *buf, size_t cap);
 

@@ -105,8 +105,15 @@ typedef struct sw_flow_app {
     uint8_t app_id; /* sw_detect_app_id(app_name) */
     char app_name[32];
     sw_sig_flow sig;      /* flowbits */
-    sw_detect_stream_state dstream[2]; /* stream inspection tails per direction */
+    /* stream inspection tails per direction: TCP flows with payload only,
+     * from a per-worker pool (half a KiB most flows never need) */
+    struct sw_dstream_slot *dstream;
 } sw_flow_app;
+
+typedef struct sw_dstream_slot {
+    struct sw_dstream_slot *next_free;
+    sw_detect_stream_state st[2];
+} sw_dstream_slot;
 
 typedef struct sw_file_slot {
     struct sw_file_slot *next_free;
@@ -119,6 +126,7 @@ typedef struct sw_app_worker {
     struct sw_detect_worker *detect;
     sw_flow_app *free_list;
     sw_file_slot *free_files;
+    sw_dstream_slot *free_dstreams;
     uint64_t ctr[SW_APP_CTR_COUNT];
     uint64_t state_bytes; /* parser state held now (against the memcap) */
     uint64_t memcap;      /* this worker's share */
@@ -239,6 +247,11 @@ void sw_app_worker_free(sw_app_worker *a)
         a->free_list = fa->next_free;
         free(fa);
     }
+    while (a->free_dstreams) {
+        sw_dstream_slot *ds = a->free_dstreams;
+        a->free_dstreams = ds->next_free;
+        free(ds);
+    }
     while (a->free_files) {
         sw_file_slot *fs = a->free_files;
         a->free_files = fs->next_free;
@@ -279,6 +292,11 @@ static void fa_put(sw_worker *w, sw_flow_app *fa)
     sw_tls_free(fa->tls);
     free(fa->dnstcp[0]);
     free(fa->dnstcp[1]);
+    if (fa->dstream) {
+        fa->dstream->next_free = a->free_dstreams;
+        a->free_dstreams = fa->dstream;
+        fa->dstream = NULL;
+    }
     if (fa->file) {
         fa->file->next_free = a->free_files;
         a->free_files = fa->file;
@@ -734,8 +752,21 @@ static void stream_data(void *u, const uint8_t *data, uint32_t len)
     cb_ctx *c = u;
     deliver(u, data, len);
     sw_flow_app *fa = (sw_flow_app *)c->f->app;
-    if (fa)
-        sw_detect_stream(c->w, c->f, c->p, c->dir, c->ts_us, &fa->dstream[c->dir], data, len);
+    if (!fa)
+        return;
+    if (!fa->dstream) {
+            sw_app_worker *a = AW(c->w);
+            fa->dstream = a->free_dstreams;
+            if (fa->dstream)
+                a->free_dstreams = fa->dstream->next_free;
+            else
+                fa->dstream = malloc(sizeof(*fa->dstream));
+            if (fa->dstream)
+                memset(fa->dstream, 0, sizeof(*fa->dstream));
+        }
+        if (fa->dstream)
+            sw_detect_stream(c->w, c->f, c->p, c->dir, c->ts_us, &fa->dstream->st[c->dir],
+                             data, len);
 }
 
 static void ndpi_step(sw_worker *w, sw_flow *f, sw_flow_app *fa, const sw_packet *p)

@@ -241,10 +241,10 @@ static bool fp_same(const fp_entry *x, const fp_entry *y)
     return true;
 }
 
-/* Compiles the fast patterns of one buffer. Patterns Hyperscan rejects
- * move their rules to the always-evaluated list. */
-static int build_bufdb(sw_sig_engine *e, int b, fp_entry *ents, uint32_t n, uint32_t *always,
-                       uint32_t *n_always, char *err, size_t errlen)
+/* Dedups the fast patterns of one buffer into job (Hyperscan input) and the
+ * pattern -> rules map of the engine. */
+static int prep_bufdb(sw_sig_engine *e, int b, fp_entry *ents, uint32_t n, sw_sig_dbjob *job,
+                      char *err, size_t errlen)
 {
     sw_sig_bufdb *d = &e->db[b];
     if (n == 0)
@@ -256,14 +256,14 @@ static int build_bufdb(sw_sig_engine *e, int b, fp_entry *ents, uint32_t n, uint
             n_pat++;
     d->pat_start = calloc(n_pat + 1, sizeof(uint32_t));
     d->rule_ids = calloc(n, sizeof(uint32_t));
-    char **exprs = calloc(n_pat, sizeof(char *));
-    unsigned *flags = calloc(n_pat, sizeof(unsigned));
-    unsigned *ids = calloc(n_pat, sizeof(unsigned));
-    bool *dead = calloc(n_pat, sizeof(bool));
-    int rc = -1;
-    if (!d->pat_start || !d->rule_ids || !exprs || !flags || !ids || !dead) {
+    job->exprs = calloc(n_pat, sizeof(char *));
+    job->flags = calloc(n_pat, sizeof(unsigned));
+    job->ids = calloc(n_pat, sizeof(unsigned));
+    job->dead = calloc(n_pat, sizeof(bool));
+    job->n_pat = n_pat;
+    if (!d->pat_start || !d->rule_ids || !job->exprs || !job->flags || !job->ids || !job->dead) {
         snprintf(err, errlen, "out of memory");
-        goto out;
+        return -1;
     }
     uint32_t p = 0;
     for (uint32_t i = 0; i < n; i++) {
@@ -274,76 +274,126 @@ static int build_bufdb(sw_sig_engine *e, int b, fp_entry *ents, uint32_t n, uint
             char *x = malloc(ents[i].len * 4 + 1);
             if (!x) {
                 snprintf(err, errlen, "out of memory");
-                goto out;
+                return -1;
             }
             for (uint32_t k = 0; k < ents[i].len; k++)
                 snprintf(x + k * 4, 5, "\\x%02x", ents[i].pat[k]);
-            exprs[p] = x;
-            flags[p] = HS_FLAG_SINGLEMATCH | (ents[i].nocase ? HS_FLAG_CASELESS : 0);
-            ids[p] = p;
+            if (ents[i].len == 0)
+                x[0] = 0;
+            job->exprs[p] = x;
+            job->flags[p] = HS_FLAG_SINGLEMATCH | (ents[i].nocase ? HS_FLAG_CASELESS : 0);
+            job->ids[p] = p;
         }
         d->rule_ids[i] = ents[i].rule;
     }
     d->pat_start[n_pat] = n;
     d->n_pat = n_pat;
+    return 0;
+}
+
+static void job_free(sw_sig_dbjob *job)
+{
+    if (job->exprs)
+        for (uint32_t i = 0; i < job->n_pat; i++)
+            free(job->exprs[i]);
+    free(job->exprs);
+    free(job->flags);
+    free(job->ids);
+    free(job->dead);
+    hs_free_database(job->db);
+    memset(job, 0, sizeof(*job));
+}
+
+/* Compiles one buffer's patterns; a pattern Hyperscan rejects is marked dead
+ * and the rest compiled again. */
+static int compile_job(sw_sig_dbjob *job, char *err, size_t errlen)
+{
+    uint32_t n_pat = job->n_pat;
+    if (n_pat == 0)
+        return 0;
+    const char **ex = calloc(n_pat, sizeof(char *));
+    unsigned *fl = calloc(n_pat, sizeof(unsigned));
+    unsigned *id = calloc(n_pat, sizeof(unsigned));
+    int rc = -1;
+    if (!ex || !fl || !id) {
+        snprintf(err, errlen, "out of memory");
+        goto out;
+    }
     for (int attempt = 0; attempt < 8; attempt++) {
-        const char **ex = calloc(n_pat, sizeof(char *));
-        unsigned *fl = calloc(n_pat, sizeof(unsigned));
-        unsigned *id = calloc(n_pat, sizeof(unsigned));
         unsigned k = 0;
-        if (!ex || !fl || !id) {
-            free(ex);
-            free(fl);
-            free(id);
-            snprintf(err, errlen, "out of memory");
-            goto out;
-        }
         for (uint32_t i = 0; i < n_pat; i++) {
-            if (dead[i])
+            if (job->dead[i])
                 continue;
-            ex[k] = exprs[i];
-            fl[k] = flags[i];
-            id[k] = ids[i];
+            ex[k] = job->exprs[i];
+            fl[k] = job->flags[i];
+            id[k] = job->ids[i];
             k++;
         }
         hs_compile_error_t *ce = NULL;
-        hs_error_t hr = k ? hs_compile_multi(ex, fl, id, k, HS_MODE_BLOCK, NULL, &d->db, &ce)
+        hs_error_t hr = k ? hs_compile_multi(ex, fl, id, k, HS_MODE_BLOCK, NULL, &job->db, &ce)
                           : HS_SUCCESS;
         int bad = (hr != HS_SUCCESS && ce && ce->expression >= 0) ? (int)id[ce->expression] : -1;
-        free(ex);
-        free(fl);
-        free(id);
         if (hr == HS_SUCCESS) {
             rc = 0;
             break;
         }
+        job->db = NULL;
         if (bad < 0) {
             snprintf(err, errlen, "hyperscan: %s", ce ? ce->message : "compile failed");
             hs_free_compile_error(ce);
             goto out;
         }
         hs_free_compile_error(ce);
-        dead[bad] = true;
+        job->dead[bad] = true;
     }
-    if (rc == 0) {
-        for (uint32_t i = 0; i < n_pat; i++) {
-            if (!dead[i])
-                continue;
-            for (uint32_t j = d->pat_start[i]; j < d->pat_start[i + 1]; j++)
-                always[(*n_always)++] = d->rule_ids[j];
-        }
-    } else if (!err[0]) {
+    if (rc < 0)
         snprintf(err, errlen, "hyperscan: too many rejected patterns");
-    }
 out:
-    if (exprs)
-        for (uint32_t i = 0; i < n_pat; i++)
-            free(exprs[i]);
-    free(exprs);
-    free(flags);
-    free(ids);
-    free(dead);
+    free(ex);
+    free(fl);
+    free(id);
     return rc;
+}
+
+/* Databases of every buffer: from cache_dir when it holds this ruleset's
+ * key, else compiled (and the cache rewritten). Cache trouble never fails
+ * the build; it only lands in rep->cache_note. */
+static int compile_all(sw_sig_engine *e, const char *cache_dir, sw_sig_dbjob *jobs,
+                       sw_sig_report *rep)
+{
+    bool any = false;
+    for (int b = 0; b < SW_BUF_COUNT; b++)
+        any |= jobs[b].n_pat > 0;
+    bool use_cache = cache_dir && cache_dir[0] && any;
+    uint8_t key[32];
+    char note[sizeof(rep->cache_note)] = "";
+    if (use_cache && sw_sig_cache_key(jobs, SW_BUF_COUNT, key, note, sizeof(note)) < 0)
+        use_cache = false;
+    if (use_cache) {
+        int lr = sw_sig_cache_load(cache_dir, key, jobs, SW_BUF_COUNT, note, sizeof(note));
+        if (lr == 1) {
+            rep->cache_hit = true;
+            SW_CTR_SET(e->ctr, SW_SIGE_CACHE_HITS, 1);
+            return 0;
+        }
+        SW_CTR_SET(e->ctr, SW_SIGE_CACHE_MISSES, 1);
+    }
+    char err[256];
+    for (int b = 0; b < SW_BUF_COUNT; b++) {
+        err[0] = 0;
+        if (compile_job(&jobs[b], err, sizeof(err)) < 0) {
+            snprintf(rep->fatal, sizeof(rep->fatal), "buffer %d: %.200s", b, err);
+            return -1;
+        }
+    }
+    if (use_cache) {
+        char werr[sizeof(rep->cache_note)] = "";
+        if (sw_sig_cache_store(cache_dir, key, jobs, SW_BUF_COUNT, werr, sizeof(werr)) < 0)
+            snprintf(note + strlen(note), sizeof(note) - strlen(note), "%s%s",
+                     note[0] ? "; " : "", werr);
+    }
+    snprintf(rep->cache_note, sizeof(rep->cache_note), "%s", note);
+    return 0;
 }
 
 void sw_sig_engine_free(sw_sig_engine *e)
@@ -438,9 +488,11 @@ static sw_sig_engine *build(const sw_sig_config *cfg_in, feed_fn feed, void *arg
     e->always = calloc(e->n_rules + 1, sizeof(uint32_t));
     fp_entry *ents = calloc(e->n_rules + 1, sizeof(fp_entry));
     uint32_t *per_buf = calloc(SW_BUF_COUNT, sizeof(uint32_t));
-    if (!e->always || !ents || !per_buf) {
+    sw_sig_dbjob *jobs = calloc(SW_BUF_COUNT, sizeof(*jobs));
+    if (!e->always || !ents || !per_buf || !jobs) {
         free(ents);
         free(per_buf);
+        free(jobs);
         snprintf(rep->fatal, sizeof(rep->fatal), "out of memory");
         sw_sig_engine_free(e);
         return NULL;
@@ -465,10 +517,26 @@ static sw_sig_engine *build(const sw_sig_config *cfg_in, feed_fn feed, void *arg
             fe->rule = i;
         }
         err[0] = 0;
-        if (build_bufdb(e, b, ents, n, e->always, &e->n_always, err, sizeof(err)) < 0)
+        if (prep_bufdb(e, b, ents, n, &jobs[b], err, sizeof(err)) < 0)
             snprintf(rep->fatal, sizeof(rep->fatal), "buffer %d: %.200s", b, err);
         per_buf[b] = n;
     }
+    if (!rep->fatal[0] && compile_all(e, cfg_in->cache_dir, jobs, rep) == 0) {
+        for (int b = 0; b < SW_BUF_COUNT; b++) {
+            sw_sig_bufdb *d = &e->db[b];
+            d->db = jobs[b].db;
+            jobs[b].db = NULL;
+            for (uint32_t i = 0; i < jobs[b].n_pat; i++) {
+                if (!jobs[b].dead[i])
+                    continue;
+                for (uint32_t j = d->pat_start[i]; j < d->pat_start[i + 1]; j++)
+                    e->always[e->n_always++] = d->rule_ids[j];
+            }
+        }
+    }
+    for (int b = 0; b < SW_BUF_COUNT; b++)
+        job_free(&jobs[b]);
+    free(jobs);
     for (uint32_t i = 0; i < e->n_rules; i++)
         if (e->rules[i]->fp_sm < 0)
             e->always[e->n_always++] = i;

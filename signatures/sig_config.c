@@ -69,5 +69,7 @@ int sw_sig_config_load(const struct sw_cfg_node *root, sw_sig_config *c, char *e
         return -1;
     }
     c->inspection_recursion_limit = (uint32_t)v;
+    if (sw_cfg_get_str(root, "detect.cache-dir", &c->cache_dir, err, errlen) < 0)
+        return -1;
     return 0;
 }

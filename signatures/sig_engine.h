@@ -175,13 +175,16 @@ typedef struct sw_sig_config {
     uint32_t threshold_entries;   /* detect.thresholds.max-entries */
     uint32_t pcre_match_limit;    /* detect.pcre.match-limit */
     uint32_t inspection_recursion_limit;
+    /* detect.cache-dir: compiled prefilter databases are kept here keyed by
+     * a hash of the ruleset's patterns; NULL or "" = no cache. */
+    const char *cache_dir;
 } sw_sig_config;
 
 void sw_sig_config_defaults(sw_sig_config *c);
 struct sw_cfg_node;
 /* Reads vars.address-groups, vars.port-groups, classification-file,
  * detect.thresholds.max-entries, detect.pcre.match-limit,
- * detect.inspection-recursion-limit. The strings point into the cfg tree. */
+ * detect.inspection-recursion-limit, detect.cache-dir. The strings point into the cfg tree. */
 int sw_sig_config_load(const struct sw_cfg_node *root, sw_sig_config *c, char *err,
                        size_t errlen);
 
@@ -210,7 +213,9 @@ typedef struct sw_sig_report {
     uint32_t n_unsupported;
     uint32_t prefilter_rules; /* rules reached through Hyperscan */
     uint32_t always_rules;    /* rules evaluated without a prefilter */
-    uint64_t parse_us, compile_us;
+    uint64_t parse_us, compile_us; /* compile_us includes a cache load */
+    bool cache_hit;       /* databases came from detect.cache-dir */
+    char cache_note[192]; /* why the cache was not used or not written; "" */
     char fatal[256]; /* non-empty when the build failed as a whole */
 } sw_sig_report;
 
@@ -277,7 +282,9 @@ sw_ctr_group sw_sig_thread_counters(const sw_sig_thread *t);
     X(SW_SIGE_RULES_SKIPPED, "spanwatch.detect.rules_skipped")       \
     X(SW_SIGE_RULES_FAILED, "spanwatch.detect.rules_failed")         \
     X(SW_SIGE_THRESH_FULL, "spanwatch.detect.threshold_table_full")  \
-    X(SW_SIGE_THRESH_ENTRIES, "spanwatch.detect.threshold_entries")
+    X(SW_SIGE_THRESH_ENTRIES, "spanwatch.detect.threshold_entries")  \
+    X(SW_SIGE_CACHE_HITS, "spanwatch.detect.cache_hits")             \
+    X(SW_SIGE_CACHE_MISSES, "spanwatch.detect.cache_misses")
 enum { SW_SIG_ENGINE_COUNTERS(SW_SIG_X_ENUM) SW_SIGE_COUNT };
 sw_ctr_group sw_sig_engine_counters(const sw_sig_engine *e);
 

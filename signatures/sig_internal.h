@@ -62,6 +62,29 @@ struct sw_sig_thread {
     uint64_t ctr[SW_SIGC_COUNT];
 };
 
+/* One buffer's hs_compile_multi input and result, the unit of the on-disk
+ * database cache (sig_cache.c). dead[i]: pattern i was rejected by Hyperscan
+ * and its rules run without a prefilter. */
+typedef struct sw_sig_dbjob {
+    char **exprs;
+    unsigned *flags;
+    unsigned *ids;
+    bool *dead;
+    uint32_t n_pat;
+    hs_database_t *db; /* owned by the engine once the build succeeds */
+} sw_sig_dbjob;
+
+/* SHA-256 over every job's patterns, hs_version() and the host platform. */
+int sw_sig_cache_key(const sw_sig_dbjob *jobs, int n_jobs, uint8_t key[32], char *err,
+                     size_t errlen);
+/* 1: every job's db and dead[] filled from the cache; 0: no file for the key;
+ * -1: a file exists but is unusable (err says why), nothing is filled. */
+int sw_sig_cache_load(const char *dir, const uint8_t key[32], sw_sig_dbjob *jobs, int n_jobs,
+                      char *err, size_t errlen);
+/* Writes the file for key atomically (temp file + rename); 0 or -1 + err. */
+int sw_sig_cache_store(const char *dir, const uint8_t key[32], const sw_sig_dbjob *jobs,
+                       int n_jobs, char *err, size_t errlen);
+
 /* Threshold decision for a rule that matched: true = alert. */
 bool sw_sig_threshold_check(const sw_sig_engine *e, const sw_rule *r, const sw_detect_input *in);
 

@@ -243,6 +243,8 @@ int sw_sig_manager_reload_async(sw_sig_manager *m, const sw_sig_config *cfg,
     if (cfg) {
         if (cfg->classification_file)
             oom |= !(m->cfg.classification_file = keep(m, cfg->classification_file));
+        if (cfg->cache_dir)
+            oom |= !(m->cfg.cache_dir = keep(m, cfg->cache_dir));
         for (size_t i = 0; i < cfg->n_addr_vars && i < SW_SIG_MAX_VARS; i++) {
             oom |= !(m->cfg.addr_vars[i].name = keep(m, cfg->addr_vars[i].name));
             oom |= !(m->cfg.addr_vars[i].value = keep(m, cfg->addr_vars[i].value));

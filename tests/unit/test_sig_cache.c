@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "sensor/cfg.h"
 #include "signatures/sig_engine.h"
 
 static const char *RULES =
@@ -472,6 +473,44 @@ static void t_et_open(void **state)
     globfree(&g);
 }
 
+/* detect.cache-dir from the config tree; absent or empty leaves it off. */
+static void t_config_key(void **state)
+{
+    (void)state;
+    char err[256] = "";
+    sw_sig_config c;
+    sw_sig_config_defaults(&c);
+    assert_null(c.cache_dir);
+    sw_cfg_node *root = sw_cfg_load_string("detect:\n  cache-dir: /var/cache/spanwatch\n", err,
+                                           sizeof(err));
+    assert_non_null(root);
+    assert_int_equal(sw_sig_config_load(root, &c, err, sizeof(err)), 0);
+    assert_string_equal(c.cache_dir, "/var/cache/spanwatch");
+    sw_cfg_free(root);
+
+    sw_sig_config_defaults(&c);
+    root = sw_cfg_load_string("detect:\n  cache-dir: \"\"\n", err, sizeof(err));
+    assert_non_null(root);
+    assert_int_equal(sw_sig_config_load(root, &c, err, sizeof(err)), 0);
+    assert_true(c.cache_dir == NULL || c.cache_dir[0] == 0);
+    sw_cfg_free(root);
+
+    sw_sig_config_defaults(&c);
+    root = sw_cfg_load_string("detect:\n  inspection-recursion-limit: 10\n", err, sizeof(err));
+    assert_non_null(root);
+    assert_int_equal(sw_sig_config_load(root, &c, err, sizeof(err)), 0);
+    assert_null(c.cache_dir);
+    sw_cfg_free(root);
+
+    /* a map where a path belongs is an error naming the key */
+    sw_sig_config_defaults(&c);
+    root = sw_cfg_load_string("detect:\n  cache-dir:\n    a: b\n", err, sizeof(err));
+    assert_non_null(root);
+    assert_int_equal(sw_sig_config_load(root, &c, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "detect.cache-dir"));
+    sw_cfg_free(root);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -481,6 +520,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(t_unwritable_dir, setup, teardown),
         cmocka_unit_test_setup_teardown(t_no_patterns, setup, teardown),
         cmocka_unit_test_setup_teardown(t_et_open, setup, teardown),
+        cmocka_unit_test(t_config_key),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -11,14 +11,17 @@
  *   sha256[32] over everything before it
  * The trailer turns any truncation or flipped byte into a clean miss before
  * Hyperscan sees the bytes. Files are written to a temp name and renamed, so
- * a reader sees a whole file or none. A file not owned by us or writable by
+ * a reader sees a whole file or none; after a write only the CACHE_KEEP
+ * newest files stay. A file not owned by us or writable by
  * others is refused: deserializing is only safe on bytes we wrote. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/evp.h>
@@ -28,6 +31,11 @@
 #define CACHE_MAGIC "SWHSC001"
 #define CACHE_MAX_FILE (1024ull * 1024 * 1024) /* far above any real ruleset */
 #define HDR_LEN (8 + 32 + 4)
+/* Files kept per directory: the current ruleset, a few to roll back to, and
+ * room for a couple of sensors sharing the directory. */
+#define CACHE_KEEP 4
+/* A temp file this old is a crashed writer's, not one in progress. */
+#define CACHE_TMP_AGE_S 600
 
 static void put_u32(EVP_MD_CTX *c, uint32_t v)
 {
@@ -274,6 +282,9 @@ int sw_sig_cache_load(const char *dir, const uint8_t key[32], sw_sig_dbjob *jobs
         drop_loaded(jobs, n_jobs);
         goto out;
     }
+    /* in use: newest mtime, so pruning after another ruleset's write
+     * keeps it */
+    (void)futimens(fd, NULL);
     rc = 1;
 out:
     free(img);
@@ -320,6 +331,78 @@ static int write_all(int fd, const uint8_t *p, size_t n)
         n -= (size_t)k;
     }
     return 0;
+}
+
+static bool is_hex64(const char *s)
+{
+    for (int i = 0; i < 64; i++)
+        if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
+            return false;
+    return true;
+}
+
+typedef struct cfile {
+    char name[64 + 5 + 1];
+    time_t mtime;
+} cfile;
+
+static int cfile_newer_first(const void *a, const void *b)
+{
+    const cfile *x = a, *y = b;
+    if (x->mtime != y->mtime)
+        return x->mtime > y->mtime ? -1 : 1;
+    return strcmp(x->name, y->name);
+}
+
+/* Removes all but the CACHE_KEEP newest cache files (keep_name always stays)
+ * and crashed writers' temp files; names not of our form are never touched.
+ * Best effort: errors only leave files behind. */
+static void prune(const char *dir, const char *keep_name)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return;
+    cfile *v = NULL;
+    size_t n = 0, cap = 0;
+    time_t now = time(NULL);
+    struct dirent *de;
+    char path[4096 + 256];
+    while ((de = readdir(d))) {
+        const char *nm = de->d_name;
+        size_t l = strlen(nm);
+        if (l < 64 + 5 || !is_hex64(nm) || strncmp(nm + 64, ".hsdb", 5) != 0)
+            continue;
+        bool tmp = l == 64 + 5 + 7 && nm[64 + 5] == '.'; /* "<key>.hsdb.XXXXXX" */
+        if ((l != 64 + 5 && !tmp) || strcmp(nm, keep_name) == 0)
+            continue;
+        snprintf(path, sizeof(path), "%s/%s", dir, nm);
+        struct stat st;
+        if (lstat(path, &st) < 0 || !S_ISREG(st.st_mode))
+            continue;
+        if (tmp) {
+            if (now - st.st_mtime > CACHE_TMP_AGE_S)
+                unlink(path);
+            continue;
+        }
+        if (n == cap) {
+            size_t nc = cap ? cap * 2 : 16;
+            cfile *q = realloc(v, nc * sizeof(*q));
+            if (!q)
+                break;
+            v = q;
+            cap = nc;
+        }
+        memcpy(v[n].name, nm, sizeof(v[n].name));
+        v[n++].mtime = st.st_mtime;
+    }
+    closedir(d);
+    if (n > 0)
+        qsort(v, n, sizeof(*v), cfile_newer_first);
+    for (size_t i = CACHE_KEEP - 1; i < n; i++) {
+        snprintf(path, sizeof(path), "%s/%s", dir, v[i].name);
+        unlink(path);
+    }
+    free(v);
 }
 
 int sw_sig_cache_store(const char *dir, const uint8_t key[32], const sw_sig_dbjob *jobs,
@@ -396,6 +479,8 @@ int sw_sig_cache_store(const char *dir, const uint8_t key[32], const sw_sig_dbjo
     if (rc < 0) {
         snprintf(err, errlen, "cache: write %s: %s", path, strerror(saved));
         unlink(tmp);
+    } else {
+        prune(dir, strrchr(path, '/') + 1);
     }
     free(w.p);
     return rc;

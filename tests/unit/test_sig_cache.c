@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "sensor/cfg.h"
@@ -473,6 +474,84 @@ static void t_et_open(void **state)
     globfree(&g);
 }
 
+static void set_mtime(const char *path, time_t t)
+{
+    struct timespec ts[2] = {{t, 0}, {t, 0}};
+    assert_int_equal(utimensat(AT_FDCWD, path, ts, 0), 0);
+}
+
+/* After a write only the 4 newest cache files stay; a hit counts as use;
+ * stale temp files go, fresh ones and foreign names stay. */
+static void t_prune(void **state)
+{
+    (void)state;
+    sw_sig_report rep;
+    int tmp;
+    char rules[256], first[512], path[600];
+    time_t base = time(NULL) - 100000;
+    snprintf(rules, sizeof(rules),
+             "alert tcp any any -> any any (msg:\"x\"; content:\"pattern-0\"; sid:1;)\n");
+    sw_sig_engine *e = mk(g_dir, rules, &rep);
+    sw_sig_engine_free(e);
+    assert_int_equal(count_files(g_dir, &tmp, first, sizeof(first)), 1);
+    set_mtime(first, base);
+
+    snprintf(path, sizeof(path), "%s/README", g_dir);
+    write_bytes(path, (const uint8_t *)"keep", 4);
+    set_mtime(path, base);
+    char stale[600], fresh[600];
+    const char *k = strrchr(first, '/') + 1;
+    snprintf(stale, sizeof(stale), "%s/%.64s.hsdb.AAAAAA", g_dir, k);
+    snprintf(fresh, sizeof(fresh), "%s/%.64s.hsdb.BBBBBB", g_dir, k);
+    write_bytes(stale, (const uint8_t *)"half", 4);
+    write_bytes(fresh, (const uint8_t *)"half", 4);
+    set_mtime(stale, base);
+
+    /* rulesets 1..3, each older than the next; the first is the oldest */
+    for (int i = 1; i <= 3; i++) {
+        snprintf(rules, sizeof(rules),
+                 "alert tcp any any -> any any (msg:\"x\"; content:\"pattern-%d\"; sid:1;)\n", i);
+        e = mk(g_dir, rules, &rep);
+        assert_false(rep.cache_hit);
+        sw_sig_engine_free(e);
+    }
+    assert_int_equal(count_files(g_dir, &tmp, NULL, 0), 4);
+    assert_int_equal(tmp, 1); /* the stale temp file went, the fresh one stays */
+    assert_int_equal(access(stale, F_OK), -1);
+    assert_int_equal(access(fresh, F_OK), 0);
+    assert_int_equal(access(path, F_OK), 0);
+
+    /* ruleset 0 is used again (a hit refreshes it), then a fifth ruleset
+     * is written: the oldest unused one goes, ruleset 0 stays */
+    DIR *d = opendir(g_dir);
+    assert_non_null(d);
+    struct dirent *de;
+    char p2[600];
+    while ((de = readdir(d)))
+        if (strlen(de->d_name) == 69 && strcmp(de->d_name, k) != 0) {
+            snprintf(p2, sizeof(p2), "%s/%s", g_dir, de->d_name);
+            set_mtime(p2, base + 10);
+        }
+    closedir(d);
+    snprintf(rules, sizeof(rules),
+             "alert tcp any any -> any any (msg:\"x\"; content:\"pattern-0\"; sid:1;)\n");
+    e = mk(g_dir, rules, &rep);
+    assert_true(rep.cache_hit);
+    sw_sig_engine_free(e);
+    snprintf(rules, sizeof(rules),
+             "alert tcp any any -> any any (msg:\"x\"; content:\"pattern-5\"; sid:1;)\n");
+    e = mk(g_dir, rules, &rep);
+    assert_false(rep.cache_hit);
+    sw_sig_engine_free(e);
+    assert_int_equal(count_files(g_dir, &tmp, NULL, 0), 4);
+    assert_int_equal(access(first, F_OK), 0);
+    snprintf(rules, sizeof(rules),
+             "alert tcp any any -> any any (msg:\"x\"; content:\"pattern-0\"; sid:1;)\n");
+    e = mk(g_dir, rules, &rep);
+    assert_true(rep.cache_hit);
+    sw_sig_engine_free(e);
+}
+
 /* detect.cache-dir from the config tree; absent or empty leaves it off. */
 static void t_config_key(void **state)
 {
@@ -520,6 +599,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(t_unwritable_dir, setup, teardown),
         cmocka_unit_test_setup_teardown(t_no_patterns, setup, teardown),
         cmocka_unit_test_setup_teardown(t_et_open, setup, teardown),
+        cmocka_unit_test_setup_teardown(t_prune, setup, teardown),
         cmocka_unit_test(t_config_key),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

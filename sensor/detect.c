@@ -170,6 +170,8 @@ static int collect_rule_files(sw_engine *e, sw_detect_shared *d, char *err, size
 
 static void print_report(FILE *out, const sw_sig_report *r)
 {
+    if (r->cache_note[0])
+        fprintf(out, "rules: compiled-rule cache: %s\n", r->cache_note);
     for (uint32_t i = 0; i < r->n_issues && i < SW_SIG_REPORT_MAX_ISSUES; i++) {
         const sw_sig_issue *is = &r->issues[i];
         fprintf(out, "%s: %s:%d: %s\n", is->is_error ? "rule error" : "rule skipped",

@@ -19,6 +19,10 @@
 #include "sensor/stream.h"
 
 #define SW_MAX_WORKERS 64
+/* Counter groups of the whole engine: each worker has 5 of its own plus the
+ * app layer's (about 6), the shared parts a handful. Sized for the most
+ * workers so that no worker's counters drop out of the stats event. */
+#define SW_MAX_CTR_GROUPS (SW_MAX_WORKERS * 16 + 32)
 
 typedef struct sw_health_config {
     uint64_t stall_us;        /* live: no packet for this long -> alert */

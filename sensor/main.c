@@ -201,8 +201,8 @@ static size_t all_groups(reader *r, sw_ctr_group *g, size_t max)
 
 static void write_stats(reader *r, uint64_t ts)
 {
-    sw_ctr_group g[512];
-    size_t n = all_groups(r, g, 512);
+    sw_ctr_group g[SW_MAX_CTR_GROUPS];
+    size_t n = all_groups(r, g, SW_MAX_CTR_GROUPS);
     sw_json *j = &r->json;
     sw_eve_begin_plain(j, "stats", ts);
     uint64_t up = r->live ? 0 : (ts > r->first_ts ? (ts - r->first_ts) / 1000000u : 0);
@@ -214,8 +214,8 @@ static void write_stats(reader *r, uint64_t ts)
 
 static uint64_t group_value(reader *r, const char *name)
 {
-    sw_ctr_group g[512];
-    size_t n = all_groups(r, g, 512);
+    sw_ctr_group g[SW_MAX_CTR_GROUPS];
+    size_t n = all_groups(r, g, SW_MAX_CTR_GROUPS);
     uint64_t v = 0;
     for (size_t i = 0; i < n; i++)
         for (size_t k = 0; k < g[i].n; k++)

@@ -10,33 +10,32 @@
 /* libmagic is by far the dearest step of a file (a hundred regex and
  * offset tests); the same leading bytes (the same page, script or
  * installer fetched again) get the same answer, so answers are kept by a
- * hash of exactly the bytes libmagic saw. */
+ * digest of exactly the bytes libmagic saw. The sender chooses those
+ * bytes: the key must be collision resistant, or a file crafted to
+ * collide with one seen before is reported with the other's type (an ELF
+ * logged as "PNG image data"). SHA-256 of 4 KiB costs a few microseconds,
+ * libmagic hundreds. */
 #define MAGIC_CACHE_SLOTS 1024
+#define MAGIC_KEY_LEN 32
 
 typedef struct magic_entry {
-    uint64_t hash;
-    uint32_t len;
+    uint8_t key[MAGIC_KEY_LEN];
+    uint32_t len; /* 0 = empty slot */
     char text[SW_FILE_MAGIC_MAX];
 } magic_entry;
 
 struct sw_files_thread {
     magic_t magic;
+    EVP_MD_CTX *kctx; /* reused for every key: nothing allocated per file */
     magic_entry cache[MAGIC_CACHE_SLOTS];
 };
 
-static uint64_t head_hash(const uint8_t *p, size_t n)
+static bool head_key(sw_files_thread *t, const uint8_t *p, size_t n, uint8_t key[MAGIC_KEY_LEN])
 {
-    uint64_t h = 0xcbf29ce484222325ULL ^ n;
-    size_t i = 0;
-    for (; i + 8 <= n; i += 8) { /* word-wise FNV-style mix: fast, good enough */
-        uint64_t w;
-        memcpy(&w, p + i, 8);
-        h = (h ^ w) * 0x100000001b3ULL;
-        h ^= h >> 29;
-    }
-    for (; i < n; i++)
-        h = (h ^ p[i]) * 0x100000001b3ULL;
-    return h ? h : 1;
+    unsigned int kl = 0;
+    return EVP_DigestInit_ex(t->kctx, EVP_sha256(), NULL) == 1 &&
+           EVP_DigestUpdate(t->kctx, p, n) == 1 && EVP_DigestFinal_ex(t->kctx, key, &kl) == 1 &&
+           kl == MAGIC_KEY_LEN;
 }
 
 sw_files_thread *sw_files_thread_new(char *err, size_t errlen)
@@ -46,10 +45,17 @@ sw_files_thread *sw_files_thread_new(char *err, size_t errlen)
         snprintf(err, errlen, "files: out of memory");
         return NULL;
     }
+    t->kctx = EVP_MD_CTX_new();
+    if (!t->kctx) {
+        snprintf(err, errlen, "files: out of memory");
+        free(t);
+        return NULL;
+    }
     /* No decompression: only the first bytes are seen anyway. */
     t->magic = magic_open(MAGIC_NONE | MAGIC_NO_CHECK_COMPRESS);
     if (!t->magic) {
         snprintf(err, errlen, "files: magic_open failed");
+        EVP_MD_CTX_free(t->kctx);
         free(t);
         return NULL;
     }
@@ -57,6 +63,7 @@ sw_files_thread *sw_files_thread_new(char *err, size_t errlen)
         snprintf(err, errlen, "files: cannot load the libmagic database: %s",
                  magic_error(t->magic) ? magic_error(t->magic) : "unknown");
         magic_close(t->magic);
+        EVP_MD_CTX_free(t->kctx);
         free(t);
         return NULL;
     }
@@ -68,6 +75,7 @@ void sw_files_thread_free(sw_files_thread *t)
     if (!t)
         return;
     magic_close(t->magic);
+    EVP_MD_CTX_free(t->kctx);
     free(t);
 }
 
@@ -393,17 +401,21 @@ void sw_file_close(sw_file *f, sw_files_thread *t, bool truncated)
     f->state = (truncated || f->gaps) ? SW_FILE_TRUNCATED : SW_FILE_CLOSED;
     f->magic[0] = '\0';
     if (t && f->head_len > 0) {
-        uint64_t h = head_hash(f->head, f->head_len);
-        magic_entry *e = &t->cache[h % MAGIC_CACHE_SLOTS];
-        if (e->hash == h && e->len == f->head_len) {
+        uint8_t key[MAGIC_KEY_LEN];
+        bool keyed = head_key(t, f->head, f->head_len, key);
+        magic_entry *e = keyed ? &t->cache[(key[0] | (unsigned)key[1] << 8) % MAGIC_CACHE_SLOTS]
+                               : NULL;
+        if (e && e->len == f->head_len && memcmp(e->key, key, sizeof key) == 0) {
             memcpy(f->magic, e->text, sizeof f->magic);
         } else {
             const char *m = magic_buffer(t->magic, f->head, f->head_len);
             if (m)
                 snprintf(f->magic, sizeof(f->magic), "%s", m);
-            e->hash = h;
-            e->len = (uint32_t)f->head_len;
-            memcpy(e->text, f->magic, sizeof e->text);
+            if (e) {
+                memcpy(e->key, key, sizeof key);
+                e->len = (uint32_t)f->head_len;
+                memcpy(e->text, f->magic, sizeof e->text);
+            }
         }
     }
     classify(f);

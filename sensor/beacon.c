@@ -32,6 +32,12 @@ enum { K_FLOW = 1, K_NAME, K_QNAME, K_DOMAIN, K_HOST };
 #define PREV_WAYS 4
 #define HOST_REGS 256
 
+/* One tracker serves every worker, so its counters have several writers:
+ * counters.h's SW_CTR_INC (load + store, one writer) loses increments
+ * here. A locked add costs a few ns next to a shard lock. */
+#define BCTR_ADD(b, id, n) __atomic_fetch_add(&(b)->ctr[id], (uint64_t)(n), __ATOMIC_RELAXED)
+#define BCTR_INC(b, id) BCTR_ADD(b, id, 1)
+
 /* 196 bytes with its bucket: the budget is 200 (bench/bench_beacon.c). */
 typedef struct bentry {
     uint64_t id; /* 0 = free */
@@ -710,7 +716,7 @@ static bentry *get_entry(sw_beacon *b, shard *s, uint64_t id, bool *created)
     uint32_t i;
     if (s->used < s->cap) {
         i = ++s->used;
-        SW_CTR_INC(b->ctr, SW_BEACON_CTR_KEYS_ACTIVE);
+        BCTR_INC(b, SW_BEACON_CTR_KEYS_ACTIVE);
     } else {
         i = s->lru_tail;
         lru_unlink(s, i);
@@ -720,7 +726,7 @@ static bentry *get_entry(sw_beacon *b, shard *s, uint64_t id, bool *created)
             pp = &s->e[*pp].hnext;
         if (*pp)
             *pp = s->e[i].hnext;
-        SW_CTR_INC(b->ctr, SW_BEACON_CTR_EVICTED);
+        BCTR_INC(b, SW_BEACON_CTR_EVICTED);
     }
     memset(&s->e[i], 0, sizeof(bentry));
     s->e[i].id = id;
@@ -794,7 +800,7 @@ static double prev_add(sw_beacon *b, uint64_t dh, uint64_t src_h, bool add)
          * that suppress, stay */
         w = weakest;
         if (ps->dh[w])
-            SW_CTR_INC(b->ctr, SW_BEACON_CTR_PREV_REPLACED);
+            BCTR_INC(b, SW_BEACON_CTR_PREV_REPLACED);
         ps->dh[w] = dh;
         ps->bits[w] = 0;
     }
@@ -942,7 +948,7 @@ static int commit(sw_beacon *b, bentry *e, uint32_t t_ms, const obs_ctx *cx, sw_
      * they would flood the ring. A regime that lasts (8 periods) is real
      * though: start over with it. */
     if (gap_prev < 500 || (med > 0 && (double)gap_prev < 0.25 * med)) {
-        SW_CTR_INC(b->ctr, SW_BEACON_CTR_BURST);
+        BCTR_INC(b, SW_BEACON_CTR_BURST);
         if (med > 0 && (double)gap > 8.0 * med && gap_prev >= 500) {
             e->iv_n = 0;
             e->last_ms = t_ms;
@@ -981,7 +987,7 @@ static int commit(sw_beacon *b, bentry *e, uint32_t t_ms, const obs_ctx *cx, sw_
     if (period * 1e6 < (double)c->min_period_us || period * 1e6 > (double)c->max_period_us)
         return 0;
     if (prevalent(b, cx->dest_h)) {
-        SW_CTR_INC(b->ctr, SW_BEACON_CTR_SUPPRESSED_PREV);
+        BCTR_INC(b, SW_BEACON_CTR_SUPPRESSED_PREV);
         e->last_alert_us = now_us; /* do not re-test every check-in */
         return 0;
     }
@@ -990,7 +996,7 @@ static int commit(sw_beacon *b, bentry *e, uint32_t t_ms, const obs_ctx *cx, sw_
     out->period_s = period;
     out->jitter = jitter;
     out->score = score;
-    SW_CTR_INC(b->ctr, SW_BEACON_CTR_ALERTS);
+    BCTR_INC(b, SW_BEACON_CTR_ALERTS);
     return 1;
 }
 
@@ -1002,7 +1008,7 @@ static int emit(sw_beacon *b, sw_beacon_alert *out, int max, int *nout, const sw
         (*nout)++;
         return 1;
     }
-    SW_CTR_INC(b->ctr, SW_BEACON_CTR_ALERTS_DROPPED);
+    BCTR_INC(b, SW_BEACON_CTR_ALERTS_DROPPED);
     return 0;
 }
 
@@ -1038,8 +1044,8 @@ static void keep_name(sw_beacon *b, shard *s, const bentry *e, const obs_ctx *cx
     if (ns->id == e->id)
         return;
     if (ns->id)
-        SW_CTR_INC(b->ctr, SW_BEACON_CTR_NAMES_REPLACED);
-    SW_CTR_INC(b->ctr, SW_BEACON_CTR_NAMES_STORED);
+        BCTR_INC(b, SW_BEACON_CTR_NAMES_REPLACED);
+    BCTR_INC(b, SW_BEACON_CTR_NAMES_STORED);
     ns->id = e->id;
     snprintf(ns->name, sizeof(ns->name), "%s", name);
 }
@@ -1062,12 +1068,12 @@ static void observe_key(sw_beacon *b, uint64_t id, int kind, const obs_ctx *cx, 
     e->dport = c->dport;
     e->proto = c->proto;
     if (c->ts_us < e->base_us || c->ts_us - e->base_us >= 0xF0000000ull * 1000) {
-        SW_CTR_INC(b->ctr, SW_BEACON_CTR_LATE);
+        BCTR_INC(b, SW_BEACON_CTR_LATE);
         goto out;
     }
     uint32_t t = (uint32_t)((c->ts_us - e->base_us) / 1000);
     if (e->count > 0 && t < e->last_ms) {
-        SW_CTR_INC(b->ctr, SW_BEACON_CTR_LATE);
+        BCTR_INC(b, SW_BEACON_CTR_LATE);
         goto out;
     }
     uint32_t w = (uint32_t)(b->cfg.reorder_window_us / 1000);
@@ -1190,7 +1196,7 @@ static bool tunnel_signals(sw_beacon *b, uint64_t id, const obs_ctx *cx, const c
     if (!(fired[0] || fired[1] || fired[2]))
         return first;
     if (prevalent(b, cx->dest_h)) {
-        SW_CTR_INC(b->ctr, SW_BEACON_CTR_SUPPRESSED_PREV);
+        BCTR_INC(b, SW_BEACON_CTR_SUPPRESSED_PREV);
         return first;
     }
     static const sw_beacon_sig tsig[3] = {SW_BSIG_TUNNEL_ENTROPY, SW_BSIG_TUNNEL_UNIQUE, SW_BSIG_TUNNEL_RRTYPE};
@@ -1205,7 +1211,7 @@ static bool tunnel_signals(sw_beacon *b, uint64_t id, const obs_ctx *cx, const c
         a.score = 1.0;
         sw_beacon_score_intervals(iv, n, &a.period_s, &a.jitter);
         if (emit(b, out, max, nout, &a))
-            SW_CTR_INC(b->ctr, SW_BEACON_CTR_ALERTS_TUNNEL);
+            BCTR_INC(b, SW_BEACON_CTR_ALERTS_TUNNEL);
     }
     return first;
 }
@@ -1253,7 +1259,7 @@ static void dga_signal(sw_beacon *b, const obs_ctx *cx, const char *regdom, sw_b
     a.n_intervals = 0;
     a.score = 1.0;
     if (emit(b, out, max, nout, &a))
-        SW_CTR_INC(b->ctr, SW_BEACON_CTR_ALERTS_TUNNEL);
+        BCTR_INC(b, SW_BEACON_CTR_ALERTS_TUNNEL);
 }
 
 static int observe_dns(sw_beacon *b, const sw_checkin *c, sw_beacon_alert *out, int max)
@@ -1265,7 +1271,7 @@ static int observe_dns(sw_beacon *b, const sw_checkin *c, sw_beacon_alert *out, 
     if (!qname[0] || qname[0] == '.')
         return 0;
     if (name_allowed(&b->cfg, qname)) {
-        SW_CTR_INC(b->ctr, SW_BEACON_CTR_SKIP_ALLOW);
+        BCTR_INC(b, SW_BEACON_CTR_SKIP_ALLOW);
         return 0;
     }
     /* LLMNR and mDNS go to multicast groups: Windows and Apple hosts
@@ -1273,7 +1279,7 @@ static int observe_dns(sw_beacon *b, const sw_checkin *c, sw_beacon_alert *out, 
     int ipver = c->ip_version == 6 ? 6 : 4;
     if (b->cfg.skip_multicast &&
         (is_multicast_or_broadcast(ipver, c->dst) || c->dport == 5353 || c->dport == 5355)) {
-        SW_CTR_INC(b->ctr, SW_BEACON_CTR_SKIP_MCAST);
+        BCTR_INC(b, SW_BEACON_CTR_SKIP_MCAST);
         return 0;
     }
     /* reverse lookups, link-local service discovery and single-label names
@@ -1283,7 +1289,7 @@ static int observe_dns(sw_beacon *b, const sw_checkin *c, sw_beacon_alert *out, 
     if ((ql > 13 && strcmp(qname + ql - 13, ".in-addr.arpa") == 0) ||
         (ql > 9 && strcmp(qname + ql - 9, ".ip6.arpa") == 0) || (ql > 6 && strcmp(qname + ql - 6, ".local") == 0) ||
         !strchr(qname, '.')) {
-        SW_CTR_INC(b->ctr, SW_BEACON_CTR_SKIP_LOCAL);
+        BCTR_INC(b, SW_BEACON_CTR_SKIP_LOCAL);
         return 0;
     }
     const char *rd = psl_registrable_domain(b->psl, qname);
@@ -1322,26 +1328,26 @@ int sw_beacon_observe(sw_beacon *b, const sw_checkin *c, sw_beacon_alert *out, i
 {
     if (!b->cfg.enabled)
         return 0;
-    SW_CTR_INC(b->ctr, SW_BEACON_CTR_OBSERVED);
+    BCTR_INC(b, SW_BEACON_CTR_OBSERVED);
     if (c->kind == SW_CHECKIN_DNS_QUERY)
         return observe_dns(b, c, out, max);
     int ipver = c->ip_version == 6 ? 6 : 4;
     for (int i = 0; i < b->cfg.n_exclude_ports; i++) {
         if (c->dport == b->cfg.exclude_ports[i]) {
-            SW_CTR_INC(b->ctr, SW_BEACON_CTR_SKIP_PORT);
+            BCTR_INC(b, SW_BEACON_CTR_SKIP_PORT);
             return 0;
         }
     }
     if (c->proto == 17 && c->sport == 123) {
-        SW_CTR_INC(b->ctr, SW_BEACON_CTR_SKIP_PORT);
+        BCTR_INC(b, SW_BEACON_CTR_SKIP_PORT);
         return 0;
     }
     if (b->cfg.skip_multicast && is_multicast_or_broadcast(ipver, c->dst)) {
-        SW_CTR_INC(b->ctr, SW_BEACON_CTR_SKIP_MCAST);
+        BCTR_INC(b, SW_BEACON_CTR_SKIP_MCAST);
         return 0;
     }
     if (cidr_match(&b->cfg, ipver, c->dst) || cidr_match(&b->cfg, ipver, c->src)) {
-        SW_CTR_INC(b->ctr, SW_BEACON_CTR_SKIP_ALLOW);
+        BCTR_INC(b, SW_BEACON_CTR_SKIP_ALLOW);
         return 0;
     }
     char name[SW_BEACON_NAME_MAX];
@@ -1349,7 +1355,7 @@ int sw_beacon_observe(sw_beacon *b, const sw_checkin *c, sw_beacon_alert *out, i
     if (c->server_name && c->server_name[0])
         lower_copy(name, sizeof(name), c->server_name);
     if (name[0] && name_allowed(&b->cfg, name)) {
-        SW_CTR_INC(b->ctr, SW_BEACON_CTR_SKIP_ALLOW);
+        BCTR_INC(b, SW_BEACON_CTR_SKIP_ALLOW);
         return 0;
     }
     uint64_t src_h = hash_bytes(1, c->src, addr_len(ipver));
@@ -1448,14 +1454,14 @@ int sw_beacon_flush(sw_beacon *b, sw_beacon_alert *out, int max)
                     continue;
                 if (e->kind != K_FLOW && !name) {
                     /* the contract wants the name: count what was lost */
-                    SW_CTR_ADD(b->ctr, SW_BEACON_CTR_ALERTS, (uint64_t)-1);
-                    SW_CTR_INC(b->ctr, SW_BEACON_CTR_FLUSH_UNNAMED);
+                    BCTR_ADD(b, SW_BEACON_CTR_ALERTS, (uint64_t)-1);
+                    BCTR_INC(b, SW_BEACON_CTR_FLUSH_UNNAMED);
                     continue;
                 }
                 if (nout < max)
                     out[nout++] = tmp;
                 else
-                    SW_CTR_INC(b->ctr, SW_BEACON_CTR_ALERTS_DROPPED);
+                    BCTR_INC(b, SW_BEACON_CTR_ALERTS_DROPPED);
             }
         }
         if (b->flush_idx >= s->used) {

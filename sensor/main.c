@@ -192,6 +192,16 @@ static uint64_t wall_us(void)
     return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
+/* Intervals (stall, tick, stats) are measured on this clock: the wall clock
+ * can step back (NTP, an operator), and a sensor must neither go quiet for
+ * that long nor call it a stall. */
+static uint64_t mono_us(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
 static size_t all_groups(reader *r, sw_ctr_group *g, size_t max)
 {
     size_t n = sw_engine_counter_groups(r->eng, g, max - 1);
@@ -511,7 +521,7 @@ static int live(reader *r, const options *o, sw_capture **capp)
     sw_capture *c = *capp;
     sw_engine *e = r->eng;
     int linktype = sw_capture_linktype(c);
-    uint64_t last_pkt = wall_us();
+    uint64_t last_pkt = mono_us(); /* all of these on the monotonic clock */
     uint64_t next_stats = last_pkt + e->cfg.stats_interval_us;
     uint64_t next_tick = last_pkt + 1000000u;
     uint64_t prev_recv = 0, prev_drop = 0;
@@ -523,10 +533,10 @@ static int live(reader *r, const options *o, sw_capture **capp)
         struct pcap_pkthdr *h;
         const uint8_t *data;
         int rc = sw_capture_next(c, &h, &data);
-        uint64_t now = wall_us();
+        uint64_t now = wall_us(), mono = mono_us();
         if (rc == SW_CAP_PACKET) {
             dispatch(r, h, data, linktype);
-            last_pkt = now;
+            last_pkt = mono;
             if (stalled) {
                 stalled = false;
                 char msg[200];
@@ -556,14 +566,13 @@ static int live(reader *r, const options *o, sw_capture **capp)
                 break;
             linktype = sw_capture_linktype(c);
             prev_recv = prev_drop = 0;
-            uint64_t back = wall_us();
             snprintf(msg, sizeof msg,
                      "SPANWATCH capture on %s reopened after %.1f s without packets", o->iface,
-                     (double)(back - last_pkt) / 1e6);
-            health_alert(r, SID_HEALTH_RESUMED, msg, back);
+                     (double)(mono_us() - last_pkt) / 1e6);
+            health_alert(r, SID_HEALTH_RESUMED, msg, wall_us());
             continue;
         }
-        if (!stalled && now - last_pkt >= e->cfg.health.stall_us) {
+        if (!stalled && mono - last_pkt >= e->cfg.health.stall_us) {
             stalled = true;
             SW_CTR_INC(r->ctr, SW_CTR_R_STALLS);
             char msg[200];
@@ -572,13 +581,13 @@ static int live(reader *r, const options *o, sw_capture **capp)
                      (unsigned long long)(e->cfg.health.stall_us / 1000000u));
             health_alert(r, SID_HEALTH_STALL, msg, now);
         }
-        if (now >= next_tick) {
+        if (mono >= next_tick) {
             tick_all(r, now);
             quiesce_sigs(r);
             check_outputs(r, now);
-            next_tick = now + 1000000u;
+            next_tick = mono + 1000000u;
         }
-        if (now >= next_stats) {
+        if (mono >= next_stats) {
             uint64_t recv, drop, ifdrop;
             if (sw_capture_stats(c, &recv, &drop, &ifdrop) == 0) {
                 SW_CTR_SET(r->ctr, SW_CTR_R_KPKTS, recv);
@@ -597,7 +606,7 @@ static int live(reader *r, const options *o, sw_capture **capp)
                 prev_drop = drop;
             }
             write_stats(r, now);
-            next_stats = now + e->cfg.stats_interval_us;
+            next_stats = mono + e->cfg.stats_interval_us;
         }
     }
     return 0;

@@ -1246,7 +1246,11 @@ static void dga_signal(sw_beacon *b, const obs_ctx *cx, const char *regdom, sw_b
     e->proto = c->proto;
     e->count++;
     e->last_ms = (uint32_t)((c->ts_us - e->base_us) / 1000);
-    if (e->count >= b->cfg.dga_domains && (!e->last_alert_us || c->ts_us - e->last_alert_us >= b->cfg.realert_us)) {
+    /* Workers share the tracker, so a host's queries come slightly out of
+     * time order: an older one must not wrap ts - last_alert around. */
+    if (e->count >= b->cfg.dga_domains &&
+        (!e->last_alert_us ||
+         (c->ts_us >= e->last_alert_us && c->ts_us - e->last_alert_us >= b->cfg.realert_us))) {
         e->last_alert_us = c->ts_us;
         fire = true;
     }

@@ -1,5 +1,8 @@
 /* The beacon tracker is one instance shared by every worker (sharded
- * locks), so its counters have several writers. sensor/counters.h's
+ * locks): its counters have several writers, and check-ins of one host do
+ * not arrive in timestamp order (two workers, two flows).
+ *
+ * Counters: their writers race. sensor/counters.h's
  * SW_CTR_INC is a relaxed load + store, right only for one writer: with
  * two workers, increments were lost and spanwatch.beacon.checkins (and
  * keys_active, alerts...) under-counted. Each thread here does a known
@@ -122,11 +125,66 @@ static void test_key_counters_add_up(void **st)
     sw_beacon_free(b);
 }
 
+/* Workers hand check-ins over slightly out of time order. A DGA query
+ * stamped a moment before the last DGA alert of its host must not make
+ * ts - last_alert wrap around and re-alert inside the re-alert interval. */
+static void test_dga_older_timestamp_no_realert(void **st)
+{
+    (void)st;
+    sw_beacon_config cfg;
+    sw_beacon_config_defaults(&cfg);
+    cfg.enabled = true;
+    cfg.memcap = 4u << 20;
+    char err[256];
+    sw_beacon *b = sw_beacon_new(&cfg, err, sizeof err);
+    if (!b)
+        fail_msg("sw_beacon_new: %s", err);
+    static const char *const names[] = {
+        "xkqjzvbwtrpl.com", "bcdfghjklmnp.net", "qzxwvtrplkjh.com", "mnbvcxzlkjhg.net",
+        "wrtzpsdfghjk.com", "plkmjnhbgvfc.net", "zxcvbnmlkjhg.com", "qwrtypsdfghj.net",
+        "hjklzxcvbnmq.com", "tkrzpqwxvbnm.net"};
+    sw_checkin c;
+    memset(&c, 0, sizeof c);
+    c.kind = SW_CHECKIN_DNS_QUERY;
+    c.ip_version = 4;
+    c.src[0] = 10, c.src[3] = 4;
+    c.dst[0] = 192, c.dst[1] = 0, c.dst[2] = 2, c.dst[3] = 53;
+    c.dport = 53;
+    c.proto = 17;
+    c.qtype = 1;
+    sw_beacon_alert a[8];
+    const uint64_t t0 = 1700000000000000ull;
+    int dga = 0;
+    uint64_t alert_ts = 0;
+    for (int i = 0; i < 8; i++) {
+        c.qname = names[i];
+        c.ts_us = t0 + (uint64_t)i * 500000;
+        int n = sw_beacon_observe(b, &c, a, 8);
+        for (int k = 0; k < n; k++)
+            if (a[k].sig == SW_BSIG_DGA) {
+                dga++;
+                alert_ts = c.ts_us;
+            }
+    }
+    assert_int_equal(dga, 1); /* dga_domains (8) reached */
+    /* from another worker: 100 ms older than the alert, new domains */
+    for (int i = 8; i < 10; i++) {
+        c.qname = names[i];
+        c.ts_us = alert_ts - 100000;
+        int n = sw_beacon_observe(b, &c, a, 8);
+        for (int k = 0; k < n; k++)
+            dga += a[k].sig == SW_BSIG_DGA;
+    }
+    assert_int_equal(dga, 1);
+    sw_beacon_free(b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_skip_counters_add_up),
         cmocka_unit_test(test_key_counters_add_up),
+        cmocka_unit_test(test_dga_older_timestamp_no_realert),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

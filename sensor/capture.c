@@ -17,6 +17,10 @@ struct sw_capture {
     uint64_t size;
     bool live;
     int timeout_ms;
+    /* libpcap's counters are 32 bits and wrap (after an hour at 1.2 Mpps):
+     * the last raw values, and totals since open that do not wrap */
+    uint32_t raw_recv, raw_drop, raw_ifdrop;
+    uint64_t tot_recv, tot_drop, tot_ifdrop;
     char errbuf[PCAP_ERRBUF_SIZE + 256];
 };
 
@@ -228,9 +232,16 @@ int sw_capture_stats(sw_capture *c, uint64_t *recv, uint64_t *drop, uint64_t *if
     struct pcap_stat st;
     if (pcap_stats(c->pcap, &st) < 0)
         return -1;
-    *recv = st.ps_recv;
-    *drop = st.ps_drop;
-    *ifdrop = st.ps_ifdrop;
+    /* unsigned 32-bit differences are right across one wrap */
+    c->tot_recv += (uint32_t)(st.ps_recv - c->raw_recv);
+    c->tot_drop += (uint32_t)(st.ps_drop - c->raw_drop);
+    c->tot_ifdrop += (uint32_t)(st.ps_ifdrop - c->raw_ifdrop);
+    c->raw_recv = st.ps_recv;
+    c->raw_drop = st.ps_drop;
+    c->raw_ifdrop = st.ps_ifdrop;
+    *recv = c->tot_recv;
+    *drop = c->tot_drop;
+    *ifdrop = c->tot_ifdrop;
     return 0;
 }
 

@@ -1,11 +1,17 @@
 #!/usr/bin/env python3
-"""Live capture while the wall clock steps back an hour (NTP correction, an
-operator fixing the date): the sensor must keep writing its stats event
-every stats.interval and must not report a capture stall it did not have.
+"""Live capture over time that does not run smoothly:
 
-The step is made by a small LD_PRELOAD library built here that moves
-CLOCK_REALTIME back by 3600 s once a trigger file exists; the monotonic
-clock is left alone, as the kernel does. The capture is the loopback of a
+- the wall clock steps back an hour (NTP correction, an operator fixing the
+  date): the sensor must keep writing its stats event every stats.interval
+  and must not report a capture stall it did not have;
+- libpcap's packet counters (struct pcap_stat, 32 bits) wrap, as they do
+  after 2^32 packets (about an hour at 1.2 Mpps): capture.kernel_packets
+  must keep counting up past 2^32, never jump back.
+
+Both come from a small LD_PRELOAD library built here: it moves
+CLOCK_REALTIME back by 3600 s once a trigger file exists (the monotonic
+clock is left alone, as the kernel does), and makes pcap_stats report
+0x40000000 more packets on each call, modulo 2^32 like libpcap. The capture is the loopback of a
 network namespace this test creates (nothing is sent). Needs root and gcc;
 exits 77 (skip) otherwise."""
 import json
@@ -24,6 +30,7 @@ SID_STALL = 9200001
 SHIM = r"""
 #define _GNU_SOURCE
 #include <dlfcn.h>
+#include <pcap/pcap.h>
 #include <stdlib.h>
 #include <time.h>
 #include <unistd.h>
@@ -39,6 +46,22 @@ int clock_gettime(clockid_t id, struct timespec *ts)
         const char *f = getenv("SW_TEST_CLOCK_BACK");
         if (f && access(f, F_OK) == 0)
             ts->tv_sec -= 3600;
+    }
+    return rc;
+}
+
+static unsigned calls;
+
+int pcap_stats(pcap_t *p, struct pcap_stat *st)
+{
+    int (*real_st)(pcap_t *, struct pcap_stat *) =
+        (int (*)(pcap_t *, struct pcap_stat *))dlsym(RTLD_NEXT, "pcap_stats");
+    int rc = real_st(p, st);
+    if (rc == 0) {
+        calls++;
+        st->ps_recv = (u_int)(calls * 0x40000000u);
+        st->ps_drop = 0;
+        st->ps_ifdrop = 0;
     }
     return rc;
 }
@@ -121,6 +144,11 @@ def main():
               periodic_after >= 3, "%d periodic stats events in 4.5 s after the step"
               % periodic_after)
         check("no stall alert from a clock step", not stalls, json.dumps(stalls[:1]))
+        kp = [e["stats"].get("capture", {}).get("kernel_packets") for e in stats]
+        kp = [v for v in kp if v is not None]
+        check("capture.kernel_packets never goes back",
+              all(b >= a for a, b in zip(kp, kp[1:])), repr(kp))
+        check("capture.kernel_packets counts past 2^32", kp and kp[-1] > 2**32, repr(kp))
     finally:
         if proc:
             proc.kill()

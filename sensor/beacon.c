@@ -1072,7 +1072,10 @@ static void observe_key(sw_beacon *b, uint64_t id, int kind, const obs_ctx *cx, 
         goto out;
     }
     uint32_t t = (uint32_t)((c->ts_us - e->base_us) / 1000);
-    if (e->count > 0 && t < e->last_ms) {
+    /* Behind the last committed check-in (prev_ms; last_ms stays behind it
+     * over bursts) is late: committed, t - prev_ms would wrap and the gap
+     * to last_ms would enter the ring as a bogus short interval. */
+    if (e->count > 0 && t < e->prev_ms) {
         BCTR_INC(b, SW_BEACON_CTR_LATE);
         goto out;
     }

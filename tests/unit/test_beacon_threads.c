@@ -179,12 +179,53 @@ static void test_dga_older_timestamp_no_realert(void **st)
     sw_beacon_free(b);
 }
 
+/* A check-in older than the last committed one but not older than the
+ * last ring entry (a burst committed in between) is late too: before, it
+ * was committed, t - prev_ms wrapped and a 0.1 s gap entered the ring. */
+static void test_late_behind_burst_is_late(void **st)
+{
+    (void)st;
+    sw_beacon_config cfg;
+    sw_beacon_config_defaults(&cfg);
+    cfg.enabled = true;
+    cfg.memcap = 4u << 20;
+    char err[256];
+    sw_beacon *b = sw_beacon_new(&cfg, err, sizeof err);
+    if (!b)
+        fail_msg("sw_beacon_new: %s", err);
+    sw_checkin c;
+    memset(&c, 0, sizeof c);
+    c.kind = SW_CHECKIN_FLOW_START;
+    c.ip_version = 4;
+    c.src[0] = 10, c.src[3] = 4;
+    c.dst[0] = 93, c.dst[1] = 184, c.dst[2] = 216, c.dst[3] = 34;
+    c.dport = 443;
+    c.proto = 6;
+    sw_beacon_alert a[8];
+    const uint64_t t0 = 1700000000000000ull;
+    /* 120.3 s is a burst after 120 s (< 0.5 s): prev_ms moves, last_ms not */
+    static const uint64_t ms[] = {0, 60000, 120000, 120300, 200000};
+    for (size_t i = 0; i < sizeof ms / sizeof ms[0]; i++) {
+        c.ts_us = t0 + ms[i] * 1000;
+        sw_beacon_observe(b, &c, a, 8);
+    }
+    sw_ctr_group g = sw_beacon_counters(b);
+    assert_int_equal(g.vals[SW_BEACON_CTR_BURST], 1);
+    assert_int_equal(g.vals[SW_BEACON_CTR_LATE], 0);
+    c.ts_us = t0 + 120100 * 1000ull; /* after last_ms, before prev_ms */
+    sw_beacon_observe(b, &c, a, 8);
+    assert_int_equal(g.vals[SW_BEACON_CTR_LATE], 1);
+    assert_int_equal(g.vals[SW_BEACON_CTR_BURST], 1);
+    sw_beacon_free(b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_skip_counters_add_up),
         cmocka_unit_test(test_key_counters_add_up),
         cmocka_unit_test(test_dga_older_timestamp_no_realert),
+        cmocka_unit_test(test_late_behind_burst_is_late),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -293,7 +293,7 @@ static int intern_name(sw_ioc_db *db, const char *s, size_t n, uint16_t *out)
         return 0;
     }
     if (db->n_names >= NAMES_MAX)
-        return -1;
+        return -2; /* the table is full: the caller goes on without the name */
     if (!grow((void **)&db->names, &db->cap_names, db->n_names + 1, sizeof(uint32_t)))
         return -1;
     uint32_t idx;
@@ -823,9 +823,16 @@ static int load_list(sw_ioc_db *db, const sw_ioc_config *c, const sw_ioc_list_co
         const char *sl = strrchr(lc->path, '/');
         lname = sl ? sl + 1 : lc->path;
     }
-    uint16_t list_id;
-    if (intern_name(db, lname, strlen(lname), &list_id) < 0)
+    uint16_t list_id = 0;
+    bool names_full = false; /* noted once per file */
+    int ir = intern_name(db, lname, strlen(lname), &list_id);
+    if (ir == -1)
         goto oom;
+    if (ir == -2) {
+        names_full = true;
+        note(&x, "more than %u distinct list/source names: this list's name is not kept",
+             NAMES_MAX);
+    }
     int lsev = lc->severity >= 1 && lc->severity <= 3 ? lc->severity : c->default_severity;
     bool csv = lc->format == SW_IOC_FMT_CSV ||
                (lc->format == SW_IOC_FMT_AUTO && ends_with(lc->path, ".csv"));
@@ -917,13 +924,34 @@ static int load_list(sw_ioc_db *db, const sw_ioc_config *c, const sw_ioc_list_co
                 continue;
             }
         }
+        /* A feed with a distinct source per row (a report URL, an id) must
+         * not fail the whole load when the 16-bit name table fills: the
+         * indicator is kept, the name falls back (file list, no source). */
         uint16_t lid = list_id, src = 0;
-        if (cols.list >= 0 && cols.list < nf && fl[cols.list].n &&
-            intern_name(db, fl[cols.list].s, fl[cols.list].n, &lid) < 0)
-            goto oom_line;
-        if (cols.source >= 0 && cols.source < nf && fl[cols.source].n &&
-            intern_name(db, fl[cols.source].s, fl[cols.source].n, &src) < 0)
-            goto oom_line;
+        bool dropped_name = false;
+        if (cols.list >= 0 && cols.list < nf && fl[cols.list].n) {
+            int lr = intern_name(db, fl[cols.list].s, fl[cols.list].n, &lid);
+            if (lr == -1)
+                goto oom_line;
+            if (lr == -2) {
+                lid = list_id;
+                dropped_name = true;
+            }
+        }
+        if (cols.source >= 0 && cols.source < nf && fl[cols.source].n) {
+            int sr = intern_name(db, fl[cols.source].s, fl[cols.source].n, &src);
+            if (sr == -1)
+                goto oom_line;
+            if (sr == -2) {
+                src = 0;
+                dropped_name = true;
+            }
+        }
+        if (dropped_name && !names_full) {
+            names_full = true;
+            note(&x, "more than %u distinct list/source names: further ones are not kept",
+                 NAMES_MAX);
+        }
         seen++;
         if (!add_indicator(&x, fl[cols.ind].s, fl[cols.ind].n, t, lid, src, sev))
             goto oom_line;

@@ -168,7 +168,12 @@ int sw_app_shared_init(sw_engine *e, char *err, size_t errlen)
     const sw_cfg_node *dp = sw_cfg_get(e->cfg_root, "app-layer.dns.ports");
     if (dp) {
         s->n_dns_ports = 0;
-        for (size_t i = 0; i < sw_cfg_len(dp) && i < MAX_DNS_PORTS; i++) {
+        if (sw_cfg_len(dp) > MAX_DNS_PORTS) {
+            snprintf(err, errlen, "config: app-layer.dns.ports: at most %d ports", MAX_DNS_PORTS);
+            free(s);
+            return -1;
+        }
+        for (size_t i = 0; i < sw_cfg_len(dp); i++) {
             const char *v = sw_cfg_scalar(sw_cfg_at(dp, i));
             char *end = NULL;
             long port = v ? strtol(v, &end, 10) : -1;

@@ -242,13 +242,25 @@ int sw_detect_shared_init(sw_engine *e, char *err, size_t errlen)
         "download.mozilla.org"};
     const sw_cfg_node *tl = sw_cfg_get(e->cfg_root, "files.trusted-domains");
     if (tl) {
-        for (size_t i = 0; i < sw_cfg_len(tl) && d->n_trusted < 64; i++) {
+        size_t cap = sizeof d->trusted / sizeof d->trusted[0];
+        if (sw_cfg_len(tl) > cap) {
+            snprintf(err, errlen, "config: files.trusted-domains: at most %zu names", cap);
+            return -1;
+        }
+        for (size_t i = 0; i < sw_cfg_len(tl); i++) {
             const char *v = sw_cfg_scalar(sw_cfg_at(tl, i));
             if (!v) {
                 snprintf(err, errlen, "config: files.trusted-domains: entry %zu is not a name", i);
                 return -1;
             }
-            snprintf(d->trusted[d->n_trusted++], 128, "%s", v);
+            /* a cut name would trust some other suffix */
+            if (strlen(v) >= sizeof d->trusted[0]) {
+                snprintf(err, errlen,
+                         "config: files.trusted-domains: entry %zu is longer than %zu characters",
+                         i, sizeof d->trusted[0] - 1);
+                return -1;
+            }
+            snprintf(d->trusted[d->n_trusted++], sizeof d->trusted[0], "%s", v);
         }
     } else {
         for (size_t i = 0; i < sizeof default_trusted / sizeof default_trusted[0]; i++)

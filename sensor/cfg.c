@@ -426,7 +426,8 @@ static int scaled(const char *v, const char *const *units, const uint64_t *mult,
     double r = x * (double)m;
     if (r > 1.8e19)
         return -1;
-    *out = (uint64_t)llround(r);
+    /* not llround: its long long stops at 2^63 */
+    *out = (uint64_t)(r + 0.5);
     return 0;
 }
 

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <time.h>
 
 #include "sensor/app.h"
 #include "sensor/beacon.h"
@@ -78,6 +79,10 @@ typedef struct sw_detect_shared {
 } sw_detect_shared;
 
 typedef struct sw_detect_worker {
+    /* grace periods for the IoC database: bumped at every quiescent point,
+     * offline while the worker is idle */
+    uint64_t qepoch;
+    int offline;
     sw_sig_thread *sig;
     uint64_t sig_gen;
     sw_sig_alert alerts[MAX_ALERTS];
@@ -207,7 +212,9 @@ int sw_detect_shared_init(sw_engine *e, char *err, size_t errlen)
         return -1;
     }
     print_report(stderr, &d->report);
-    d->sigs = sw_sig_manager_new(eng, (int)(e->nworkers ? e->nworkers : 1));
+    /* one slot per worker, plus one for the thread that writes stats and
+     * reads the current engine's counters */
+    d->sigs = sw_sig_manager_new(eng, (int)(e->nworkers ? e->nworkers : 1) + 1);
     if (!d->sigs) {
         sw_sig_engine_free(eng);
         snprintf(err, errlen, "rules: out of memory");
@@ -1248,11 +1255,56 @@ void sw_detect_tls(sw_worker *w, sw_flow *f, const sw_tls_state *s, uint64_t ts_
 void sw_detect_quiescent(sw_worker *w)
 {
     sw_sig_manager_quiescent(DS(w)->sigs, w->id);
+    sw_detect_worker *dw = DW(w);
+    if (dw) {
+        __atomic_store_n(&dw->offline, 0, __ATOMIC_RELAXED);
+        __atomic_store_n(&dw->qepoch, dw->qepoch + 1, __ATOMIC_RELEASE);
+    }
 }
 
 void sw_detect_offline(sw_worker *w)
 {
     sw_sig_manager_offline(DS(w)->sigs, w->id);
+    sw_detect_worker *dw = DW(w);
+    if (dw)
+        __atomic_store_n(&dw->offline, 1, __ATOMIC_RELEASE);
+}
+
+/* Waits until every worker passed a quiescent point (or is idle), so none
+ * can still hold a pointer read before a swap. False after timeout_ms. */
+static bool grace_period(sw_engine *e, unsigned timeout_ms)
+{
+    uint64_t snap[SW_MAX_WORKERS];
+    for (uint32_t i = 0; i < e->nworkers; i++) {
+        sw_detect_worker *dw = e->workers[i] ? sw_app_detect(e->workers[i]) : NULL;
+        snap[i] = dw ? __atomic_load_n(&dw->qepoch, __ATOMIC_ACQUIRE) : 0;
+    }
+    for (uint32_t i = 0; i < e->nworkers; i++) {
+        sw_detect_worker *dw = e->workers[i] ? sw_app_detect(e->workers[i]) : NULL;
+        unsigned waited = 0;
+        while (dw && !__atomic_load_n(&dw->offline, __ATOMIC_ACQUIRE) &&
+               __atomic_load_n(&dw->qepoch, __ATOMIC_ACQUIRE) == snap[i]) {
+            if (waited++ >= timeout_ms)
+                return false;
+            struct timespec ts = {0, 1000000};
+            nanosleep(&ts, NULL);
+        }
+    }
+    return true;
+}
+
+/* The stats writer reads the current engine's counters: it takes part in
+ * reclamation like a worker, between these two calls. */
+void sw_detect_reader_enter(sw_engine *e)
+{
+    if (e->detect && e->detect->sigs)
+        sw_sig_manager_quiescent(e->detect->sigs, (int)(e->nworkers ? e->nworkers : 1));
+}
+
+void sw_detect_reader_leave(sw_engine *e)
+{
+    if (e->detect && e->detect->sigs)
+        sw_sig_manager_offline(e->detect->sigs, (int)(e->nworkers ? e->nworkers : 1));
 }
 
 void sw_detect_housekeeping(sw_engine *e, uint64_t now_us)
@@ -1291,10 +1343,18 @@ void sw_detect_reload(sw_engine *e)
             fprintf(stderr, "reload: ioc lists kept the previous set: %s\n", rep.fatal);
             return;
         }
-        /* Workers re-read the pointer for every lookup; the generation
-         * before the previous one cannot be in use any more. */
-        sw_ioc_free(d->ioc_retired);
-        d->ioc_retired = __atomic_exchange_n(&d->ioc, db, __ATOMIC_ACQ_REL);
+        /* Workers read the pointer afresh for every lookup: once each has
+         * passed a quiescent point after the swap, the old one is unused. */
+        sw_ioc_db *old = __atomic_exchange_n(&d->ioc, db, __ATOMIC_ACQ_REL);
+        if (grace_period(e, 10000)) {
+            sw_ioc_free(old);
+            sw_ioc_free(d->ioc_retired);
+            d->ioc_retired = NULL;
+        } else {
+            /* a worker is stuck (blocked output?): keep it until exit */
+            sw_ioc_free(d->ioc_retired);
+            d->ioc_retired = old;
+        }
         d->ioc_report = rep;
         SW_CTR_SET(d->ioc_ctr, SW_IOC_CTR_INDICATORS, rep.loaded);
         SW_CTR_SET(d->ioc_ctr, SW_IOC_CTR_LINES_SKIPPED, rep.skipped);

@@ -66,6 +66,9 @@ void sw_detect_reload(sw_engine *e);
 /* Worker between packets / going idle (ruleset reclamation). */
 void sw_detect_quiescent(sw_worker *w);
 void sw_detect_offline(sw_worker *w);
+/* Around reading counters from outside the workers (stats). */
+void sw_detect_reader_enter(sw_engine *e);
+void sw_detect_reader_leave(sw_engine *e);
 void sw_detect_housekeeping(sw_engine *e, uint64_t now_us);
 /* Sensor Health alert (no flow): stall, drops, interface, output loss. */
 void sw_detect_health_alert(sw_engine *e, sw_json *j, uint64_t ts_us, uint32_t sid,

@@ -211,6 +211,7 @@ static size_t all_groups(reader *r, sw_ctr_group *g, size_t max)
 
 static void write_stats(reader *r, uint64_t ts)
 {
+    sw_detect_reader_enter(r->eng);
     sw_ctr_group g[SW_MAX_CTR_GROUPS];
     size_t n = all_groups(r, g, SW_MAX_CTR_GROUPS);
     sw_json *j = &r->json;
@@ -218,12 +219,14 @@ static void write_stats(reader *r, uint64_t ts)
     uint64_t up = r->live ? 0 : (ts > r->first_ts ? (ts - r->first_ts) / 1000000u : 0);
     sw_eve_stats(j, g, n, up);
     size_t len = swj_finish(j);
+    sw_detect_reader_leave(r->eng);
     if (len)
         sw_outputs_write(r->eng->out, j->buf, len);
 }
 
 static uint64_t group_value(reader *r, const char *name)
 {
+    sw_detect_reader_enter(r->eng);
     sw_ctr_group g[SW_MAX_CTR_GROUPS];
     size_t n = all_groups(r, g, SW_MAX_CTR_GROUPS);
     uint64_t v = 0;
@@ -231,6 +234,7 @@ static uint64_t group_value(reader *r, const char *name)
         for (size_t k = 0; k < g[i].n; k++)
             if (strcmp(g[i].names[k], name) == 0)
                 v += __atomic_load_n(&g[i].vals[k], __ATOMIC_RELAXED);
+    sw_detect_reader_leave(r->eng);
     return v;
 }
 

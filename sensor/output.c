@@ -687,6 +687,12 @@ void sw_outputs_write(sw_outputs *os, const char *line, size_t len)
             pthread_cond_signal(&o->cv_work);
             while (o->qlen + len > o->qcap && !o->stop)
                 pthread_cond_wait(&o->cv_space, &o->mu);
+            if (o->qlen + len > o->qcap) {
+                /* closing while full: the line cannot be queued */
+                SW_OCTR_ADD(o->ctr, SW_OCTR_WRITE_ERRORS, 1);
+                pthread_mutex_unlock(&o->mu);
+                continue;
+            }
         }
         bool was_empty = o->qlen == 0;
         memcpy(o->q + o->qlen, line, len);

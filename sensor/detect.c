@@ -928,6 +928,11 @@ void sw_detect_dns(sw_worker *w, sw_flow *f, const sw_dns_msg *m, bool response,
     if (q)
         memcpy(name, q, nlen);
     name[nlen] = '\0';
+    /* a NUL inside a label would cut the C string the tracker and lists
+     * see, hiding the rest of the name: keep it visible instead */
+    for (size_t i = 0; i < nlen; i++)
+        if (name[i] == '\0')
+            name[i] = '?';
     const char *ev[12];
     sw_detect_input in;
     input_from(w, &in, f, NULL, to_server, ts_us);

@@ -95,6 +95,15 @@ void sw_worker_packet(sw_worker *w, sw_packet *p)
             return;
         p->n_events = 0;
         r = sw_decode_ip_datagram(&w->dec, p, dg, len);
+        if (r == SW_DEC_FRAGMENT) {
+            /* a fragment inside a reassembled datagram: never reassembled
+             * twice (no loops on crafted nesting); the decoder's event says
+             * why */
+            SW_CTR_INC(w->ctr, SW_CTR_W_NO_FLOW);
+            if (p->n_events)
+                emit_anomalies(w, p, NULL);
+            return;
+        }
     }
     if (p->ip.version == 0 || (r == SW_DEC_INVALID && p->ip.proto == 0)) {
         if (p->n_events) {

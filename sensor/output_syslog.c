@@ -108,12 +108,30 @@ static void sl_disconnect(void *t)
     sl *s = t;
 #ifdef SW_WITH_LIBSSL
     if (s->ssl) {
+        SSL_shutdown(s->ssl); /* close_notify: the receiver knows it got all */
         SSL_free(s->ssl);
         s->ssl = NULL;
     }
 #endif
-    if (s->fd >= 0)
+    if (s->fd >= 0) {
+        /* Closing a TCP socket with unread input (TLS session tickets the
+         * server sent) resets the connection, and a reset makes the
+         * receiver throw away lines it has not read yet. Say we are done,
+         * take what the peer still sends (briefly), then close. */
+        if (s->c.syslog_tcp) {
+            shutdown(s->fd, SHUT_WR);
+            char junk[4096];
+            for (int i = 0; i < 50; i++) {
+                struct pollfd p = {.fd = s->fd, .events = POLLIN};
+                if (poll(&p, 1, 20) <= 0)
+                    break;
+                ssize_t r = read(s->fd, junk, sizeof junk);
+                if (r <= 0)
+                    break;
+            }
+        }
         close(s->fd);
+    }
     s->fd = -1;
 }
 

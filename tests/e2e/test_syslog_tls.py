@@ -83,8 +83,16 @@ def run(verify_ok, tmp):
     os.mkdir(logdir)
     r = subprocess.run([BIN, "-c", cfg, "-r", CAP, "-l", logdir, "-q"], stderr=subprocess.PIPE,
                        text=True, timeout=120)
-    time.sleep(0.5)
-    srv.kill()
+    # s_server writes what it received as it decrypts it: give it time to
+    # catch up with everything the sensor sent before it exited
+    want = len(open(os.path.join(logdir, "eve.json"), "rb").read().splitlines())
+    deadline = time.time() + 10
+    while verify_ok and time.time() < deadline:
+        if len(frames(open(rx, "rb").read())) >= want:
+            break
+        time.sleep(0.1)
+    time.sleep(0.3)
+    srv.terminate()
     srv.wait()
     lines = open(os.path.join(logdir, "eve.json"), "rb").read().splitlines()
     return r, lines, frames(open(rx, "rb").read()), logdir

@@ -312,6 +312,16 @@ static const char *scalar_at(const sw_cfg_node *root, const char *path, bool *ba
     return n->scalar;
 }
 
+/* 1 with *v set when path holds a single value, 0 when absent, -1 (err
+ * filled) when it holds a map or list: the common start of every getter. */
+static int present(const sw_cfg_node *root, const char *path, const char **v, char *err,
+                   size_t errlen)
+{
+    bool bad;
+    *v = scalar_at(root, path, &bad, err, errlen);
+    return bad ? -1 : (*v ? 1 : 0);
+}
+
 static int bad_value(const char *path, const sw_cfg_node *root, const char *v,
                      const char *want, char *err, size_t errlen)
 {
@@ -323,12 +333,10 @@ static int bad_value(const char *path, const sw_cfg_node *root, const char *v,
 int sw_cfg_get_int(const sw_cfg_node *root, const char *path, int64_t *out, char *err,
                    size_t errlen)
 {
-    bool bad;
-    const char *v = scalar_at(root, path, &bad, err, errlen);
-    if (bad)
-        return -1;
-    if (!v)
-        return 0;
+    const char *v;
+    int rc = present(root, path, &v, err, errlen);
+    if (rc <= 0)
+        return rc;
     char *end;
     errno = 0;
     long long x = strtoll(v, &end, 0);
@@ -341,12 +349,10 @@ int sw_cfg_get_int(const sw_cfg_node *root, const char *path, int64_t *out, char
 int sw_cfg_get_u64(const sw_cfg_node *root, const char *path, uint64_t *out, char *err,
                    size_t errlen)
 {
-    bool bad;
-    const char *v = scalar_at(root, path, &bad, err, errlen);
-    if (bad)
-        return -1;
-    if (!v)
-        return 0;
+    const char *v;
+    int rc = present(root, path, &v, err, errlen);
+    if (rc <= 0)
+        return rc;
     char *end;
     errno = 0;
     if (*v == '-')
@@ -361,12 +367,10 @@ int sw_cfg_get_u64(const sw_cfg_node *root, const char *path, uint64_t *out, cha
 int sw_cfg_get_double(const sw_cfg_node *root, const char *path, double *out, char *err,
                       size_t errlen)
 {
-    bool bad;
-    const char *v = scalar_at(root, path, &bad, err, errlen);
-    if (bad)
-        return -1;
-    if (!v)
-        return 0;
+    const char *v;
+    int rc = present(root, path, &v, err, errlen);
+    if (rc <= 0)
+        return rc;
     char *end;
     errno = 0;
     double x = strtod(v, &end);
@@ -379,12 +383,10 @@ int sw_cfg_get_double(const sw_cfg_node *root, const char *path, double *out, ch
 int sw_cfg_get_bool(const sw_cfg_node *root, const char *path, bool *out, char *err,
                     size_t errlen)
 {
-    bool bad;
-    const char *v = scalar_at(root, path, &bad, err, errlen);
-    if (bad)
-        return -1;
-    if (!v)
-        return 0;
+    const char *v;
+    int rc = present(root, path, &v, err, errlen);
+    if (rc <= 0)
+        return rc;
     static const char *yes[] = {"yes", "true", "on", "1"};
     static const char *no[] = {"no", "false", "off", "0"};
     for (size_t i = 0; i < 4; i++) {
@@ -434,12 +436,10 @@ static int scaled(const char *v, const char *const *units, const uint64_t *mult,
 int sw_cfg_get_size(const sw_cfg_node *root, const char *path, uint64_t *out, char *err,
                     size_t errlen)
 {
-    bool bad;
-    const char *v = scalar_at(root, path, &bad, err, errlen);
-    if (bad)
-        return -1;
-    if (!v)
-        return 0;
+    const char *v;
+    int rc = present(root, path, &v, err, errlen);
+    if (rc <= 0)
+        return rc;
     static const char *const u[] = {"b", "kb", "k", "kib", "mb", "m", "mib", "gb", "g", "gib"};
     static const uint64_t m[] = {1, 1024, 1024, 1024, 1 << 20, 1 << 20, 1 << 20,
                                  1ULL << 30, 1ULL << 30, 1ULL << 30};
@@ -451,12 +451,10 @@ int sw_cfg_get_size(const sw_cfg_node *root, const char *path, uint64_t *out, ch
 int sw_cfg_get_duration(const sw_cfg_node *root, const char *path, uint64_t *out_us,
                         char *err, size_t errlen)
 {
-    bool bad;
-    const char *v = scalar_at(root, path, &bad, err, errlen);
-    if (bad)
-        return -1;
-    if (!v)
-        return 0;
+    const char *v;
+    int rc = present(root, path, &v, err, errlen);
+    if (rc <= 0)
+        return rc;
     static const char *const u[] = {"us", "ms", "s", "m", "min", "h", "d"};
     static const uint64_t m[] = {1, 1000, 1000000, 60000000, 60000000, 3600000000ULL,
                                  86400000000ULL};
@@ -468,11 +466,9 @@ int sw_cfg_get_duration(const sw_cfg_node *root, const char *path, uint64_t *out
 int sw_cfg_get_str(const sw_cfg_node *root, const char *path, const char **out, char *err,
                    size_t errlen)
 {
-    bool bad;
-    const char *v = scalar_at(root, path, &bad, err, errlen);
-    if (bad)
-        return -1;
-    if (v)
+    const char *v;
+    int rc = present(root, path, &v, err, errlen);
+    if (rc > 0)
         *out = v;
-    return 0;
+    return rc < 0 ? -1 : 0;
 }

@@ -238,18 +238,6 @@ static uint64_t group_value(reader *r, const char *name)
     return v;
 }
 
-static void backoff(unsigned *spins)
-{
-    if (*spins < 64)
-        __builtin_ia32_pause();
-    else if (*spins < 128)
-        sched_yield();
-    else {
-        struct timespec ts = {0, 20 * 1000};
-        nanosleep(&ts, NULL);
-    }
-    (*spins)++;
-}
 
 static void ring_put(reader *r, sw_worker *w, uint16_t type, uint64_t ts,
                      const struct pcap_pkthdr *h, const uint8_t *data, int linktype)
@@ -260,7 +248,7 @@ static void ring_put(reader *r, sw_worker *w, uint16_t type, uint64_t ts,
     while (!(rec = sw_ring_reserve(&w->ring, len))) {
         if (spins == 0)
             SW_CTR_INC(r->ctr, SW_CTR_R_RING_FULL);
-        backoff(&spins);
+        sw_ring_backoff(&spins, 20);
     }
     rec->type = type;
     rec->ts_us = ts;
@@ -329,7 +317,7 @@ static void tick_all(reader *r, uint64_t ts)
         unsigned spins = 0;
         while (__atomic_load_n(&e->workers[i]->now_us, __ATOMIC_ACQUIRE) + MAX_WORKER_SKEW_US < ts &&
                !g_stop)
-            backoff(&spins);
+            sw_ring_backoff(&spins, 20);
     }
 }
 

@@ -6,10 +6,12 @@
 #ifndef SW_RING_H
 #define SW_RING_H
 
+#include <sched.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* FLUSH: packet time jumped back (a later -r file is older): end every
  * flow and restart the clock at ts_us. */
@@ -35,6 +37,22 @@ typedef struct sw_ring {
     uint64_t tail; /* written by consumer */
     char pad2[56];
 } sw_ring;
+
+/* Waiting on a ring (empty for the consumer, full for the producer): spin
+ * briefly (the other side is usually about to move), then yield, then
+ * sleep sleep_us so an idle thread costs no CPU. */
+static inline void sw_ring_backoff(unsigned *spins, long sleep_us)
+{
+    if (*spins < 64) {
+        __builtin_ia32_pause();
+    } else if (*spins < 128) {
+        sched_yield();
+    } else {
+        struct timespec ts = {0, sleep_us * 1000};
+        nanosleep(&ts, NULL);
+    }
+    (*spins)++;
+}
 
 static inline int sw_ring_init(sw_ring *r, uint64_t cap)
 {

@@ -160,21 +160,6 @@ void sw_worker_restart_clock(sw_worker *w, uint64_t ts_us)
     w->next_expire_us = ts_us + EXPIRE_EVERY_US;
 }
 
-/* Waiting on an empty ring: spin briefly (packets usually follow), then
- * yield, then sleep a little so an idle worker costs no CPU. */
-static void backoff(unsigned *spins)
-{
-    if (*spins < 64) {
-        __builtin_ia32_pause();
-    } else if (*spins < 128) {
-        sched_yield();
-    } else {
-        struct timespec ts = {0, 50 * 1000};
-        nanosleep(&ts, NULL);
-    }
-    (*spins)++;
-}
-
 static void *worker_main(void *arg)
 {
     sw_worker *w = arg;
@@ -188,7 +173,7 @@ static void *worker_main(void *arg)
                 sw_detect_offline(w); /* idle: do not hold up reclamation */
                 offline = true;
             }
-            backoff(&spins);
+            sw_ring_backoff(&spins, 50);
             continue;
         }
         if (offline) {

@@ -774,6 +774,16 @@ static void stream_data(void *u, const uint8_t *data, uint32_t len)
                              data, len);
 }
 
+/* Keeps nDPI's verdict (and risks) on the flow. */
+static void ndpi_keep(sw_flow_app *fa, ndpi_protocol proto)
+{
+    fa->ndpi_master = proto.master_protocol;
+    fa->ndpi_app = proto.app_protocol;
+    fa->ndpi_cat = proto.category;
+    fa->ndpi_risk = (uint64_t)fa->ndpi->risk;
+    fa->ndpi_done = 1;
+}
+
 static void ndpi_step(sw_worker *w, sw_flow *f, sw_flow_app *fa, const sw_packet *p)
 {
     sw_app_worker *a = AW(w);
@@ -809,11 +819,7 @@ static void ndpi_step(sw_worker *w, sw_flow *f, sw_flow_app *fa, const sw_packet
     }
     if (!detected)
         return;
-    fa->ndpi_master = proto.master_protocol;
-    fa->ndpi_app = proto.app_protocol;
-    fa->ndpi_cat = proto.category;
-    fa->ndpi_risk = (uint64_t)fa->ndpi->risk;
-    fa->ndpi_done = 1;
+    ndpi_keep(fa, proto);
     /* The verdict is all we keep: the 688-byte struct goes now. */
     ndpi_free_flow(fa->ndpi);
     fa->ndpi = NULL;
@@ -929,12 +935,7 @@ void sw_app_flow_end(sw_worker *w, sw_flow *f, sw_flow_end_reason why)
             /* Never decided: take nDPI's best guess so the flow event still
              * names an application where it can. */
             uint8_t guessed = 0;
-            ndpi_protocol proto = ndpi_detection_giveup(AW(w)->ndpi, fa->ndpi, 1, &guessed);
-            fa->ndpi_master = proto.master_protocol;
-            fa->ndpi_app = proto.app_protocol;
-            fa->ndpi_cat = proto.category;
-            fa->ndpi_risk = (uint64_t)fa->ndpi->risk;
-            fa->ndpi_done = 1;
+            ndpi_keep(fa, ndpi_detection_giveup(AW(w)->ndpi, fa->ndpi, 1, &guessed));
             SW_CTR_INC(AW(w)->ctr, SW_CTR_A_NDPI_GIVEUP);
         }
     }

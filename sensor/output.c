@@ -74,7 +74,7 @@ static uint64_t wall_us(void)
     return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
-static uint64_t count_lines(const char *b, size_t n)
+uint64_t sw_out_count_lines(const char *b, size_t n)
 {
     uint64_t k = 0;
     const char *e = b + n;
@@ -401,9 +401,9 @@ static void net_park(sw_out *o, const char *b, size_t len)
     if (n < 0)
         n = 0;
     if (n)
-        SW_OCTR_ADD(o->ctr, SW_OCTR_SPOOLED, count_lines(b, (size_t)n));
+        SW_OCTR_ADD(o->ctr, SW_OCTR_SPOOLED, sw_out_count_lines(b, (size_t)n));
     if ((size_t)n < len)
-        SW_OCTR_ADD(o->ctr, SW_OCTR_DROPPED, count_lines(b + n, len - (size_t)n));
+        SW_OCTR_ADD(o->ctr, SW_OCTR_DROPPED, sw_out_count_lines(b + n, len - (size_t)n));
 }
 
 /* Sends whole lines; returns bytes delivered (rest untouched). */
@@ -414,7 +414,7 @@ static size_t net_send(sw_out *o, const char *b, size_t len)
     int rc = o->tp->send(o->tpd, b, len, &done, &rejected);
     if (done > len)
         done = len;
-    uint64_t lines = count_lines(b, done);
+    uint64_t lines = sw_out_count_lines(b, done);
     SW_OCTR_ADD(o->ctr, SW_OCTR_SENT, lines - (rejected < lines ? rejected : lines));
     if (rejected)
         SW_OCTR_ADD(o->ctr, SW_OCTR_DROPPED, rejected);

@@ -152,6 +152,8 @@ bool sw_ofile_rotate_due(const sw_output_config *c, uint64_t bytes, uint64_t ope
 /* Waits until fd is connected or timeout (non-blocking connect). */
 int sw_out_connect_fd(int fd, const void *sa, unsigned salen, uint64_t timeout_us);
 /* Writes all of buf to a stream socket; *done = bytes written. */
+/* Newlines in b[0..n): how many whole lines a buffer holds. */
+uint64_t sw_out_count_lines(const char *b, size_t n);
 int sw_out_send_all(int fd, const char *buf, size_t len, size_t *done);
 /* True when a socket the peer should never write to has data/EOF/error:
  * the peer closed it, so sending more would vanish. */

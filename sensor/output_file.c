@@ -146,20 +146,12 @@ static void set_disk_full(sw_ofile *f, bool full)
         SW_OCTR_ADD(f->ctr, SW_OCTR_RECOVERIES, 1);
 }
 
-static uint64_t lines_in(const char *b, size_t n)
-{
-    uint64_t k = 0;
-    for (const char *e = b + n; b < e && (b = memchr(b, '\n', (size_t)(e - b))); b++)
-        k++;
-    return k;
-}
-
 static void rotate(sw_ofile *f, uint64_t now_us);
 
 static void write_chunk(sw_ofile *f, const char *buf, size_t len)
 {
     if (f->fd < 0 && open_fd(f) != 0) {
-        SW_OCTR_ADD(f->ctr, SW_OCTR_WRITE_ERRORS, lines_in(buf, len));
+        SW_OCTR_ADD(f->ctr, SW_OCTR_WRITE_ERRORS, sw_out_count_lines(buf, len));
         set_disk_full(f, true);
         return;
     }
@@ -182,14 +174,14 @@ static void write_chunk(sw_ofile *f, const char *buf, size_t len)
                 /* could not trim: finish the fragment later is impossible;
                  * a newline at least keeps the next line parseable */
             }
-        SW_OCTR_ADD(f->ctr, SW_OCTR_SENT, lines_in(buf, keep));
-        SW_OCTR_ADD(f->ctr, SW_OCTR_WRITE_ERRORS, lines_in(buf + keep, len - keep));
+        SW_OCTR_ADD(f->ctr, SW_OCTR_SENT, sw_out_count_lines(buf, keep));
+        SW_OCTR_ADD(f->ctr, SW_OCTR_WRITE_ERRORS, sw_out_count_lines(buf + keep, len - keep));
         f->bytes += keep;
         set_disk_full(f, true);
         return;
     }
     f->bytes += len;
-    SW_OCTR_ADD(f->ctr, SW_OCTR_SENT, lines_in(buf, len));
+    SW_OCTR_ADD(f->ctr, SW_OCTR_SENT, sw_out_count_lines(buf, len));
     set_disk_full(f, false);
 }
 

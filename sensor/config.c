@@ -9,6 +9,7 @@ void sw_engine_config_defaults(sw_engine_config *c)
     memset(c, 0, sizeof(*c));
     c->workers = 0;
     c->ring_size = 32ULL << 20;
+    c->max_worker_skew_us = 2ULL * 1000000;
     c->stats_interval_us = 60ULL * 1000000;
     c->ndpi = true;
     c->ndpi_max_packets = 12;
@@ -28,6 +29,8 @@ int sw_engine_config_load(const sw_cfg_node *root, sw_engine_config *c, char *er
     uint64_t workers = c->workers, ndpi_max = c->ndpi_max_packets;
     if (sw_cfg_get_u64(root, "threading.workers", &workers, err, errlen) ||
         sw_cfg_get_size(root, "threading.ring-size", &c->ring_size, err, errlen) ||
+        sw_cfg_get_duration(root, "threading.max-worker-skew", &c->max_worker_skew_us, err,
+                            errlen) ||
         sw_cfg_get_duration(root, "stats.interval", &c->stats_interval_us, err, errlen) ||
         sw_cfg_get_bool(root, "ndpi.enabled", &c->ndpi, err, errlen) ||
         sw_cfg_get_u64(root, "ndpi.max-packets", &ndpi_max, err, errlen) ||

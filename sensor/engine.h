@@ -32,6 +32,7 @@ typedef struct sw_health_config {
 typedef struct sw_engine_config {
     uint32_t workers;          /* 0 = one per core */
     uint64_t ring_size;        /* bytes per worker ring */
+    uint64_t max_worker_skew_us; /* packet time the workers may drift apart */
     uint64_t stats_interval_us;
     bool ndpi;
     uint32_t ndpi_max_packets; /* give up classification after this many */

@@ -22,8 +22,6 @@
 
 #define MAX_FILES 256
 #define MAX_RULE_ARGS 256
-/* Below the beacon tracker's reorder window (5 s by default). */
-#define MAX_WORKER_SKEW_US 2000000ULL
 /* Health alert sids (gid 1). */
 #define SID_HEALTH_STALL 9200001u
 #define SID_HEALTH_DROPS 9200002u
@@ -68,7 +66,8 @@ typedef struct options {
     X(R_ERRORS, "capture.errors")                             \
     X(R_STALLS, "spanwatch.capture.stalls")                   \
     X(R_RING_FULL, "spanwatch.capture.ring_full_waits")       \
-    X(R_RELOADS, "spanwatch.reloads")
+    X(R_RELOADS, "spanwatch.reloads")                        \
+    X(R_SKEW_WAITS, "spanwatch.capture.worker_skew_waits")
 
 enum {
 #define X(id, name) SW_CTR_##id,
@@ -311,13 +310,17 @@ static void tick_all(reader *r, uint64_t ts)
      * other: detectors that see several workers' traffic (beacons across a
      * host's flows) then get observations nearly in time order, whatever
      * the number of workers. */
-    if (ts < MAX_WORKER_SKEW_US)
+    uint64_t skew = e->cfg.max_worker_skew_us;
+    if (ts < skew)
         return;
     for (uint32_t i = 0; i < e->nworkers; i++) {
         unsigned spins = 0;
-        while (__atomic_load_n(&e->workers[i]->now_us, __ATOMIC_ACQUIRE) + MAX_WORKER_SKEW_US < ts &&
-               !g_stop)
+        while (__atomic_load_n(&e->workers[i]->now_us, __ATOMIC_ACQUIRE) + skew < ts &&
+               !g_stop) {
+            if (spins == 0)
+                SW_CTR_INC(r->ctr, SW_CTR_R_SKEW_WAITS);
             sw_ring_backoff(&spins, 20);
+        }
     }
 }
 

@@ -23,7 +23,7 @@
 
 static const char *const ctr_suffix[SW_OCTR_N] = {
     "sent", "spooled", "dropped", "reconnects", "queue_len", "spool_bytes",
-    "write_errors", "disk_full", "recoveries", "rotations"};
+    "write_errors", "disk_full", "recoveries", "rotations", "compress_errors"};
 
 typedef struct sw_out {
     sw_output_config c;

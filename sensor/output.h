@@ -107,7 +107,8 @@ void sw_outputs_reopen(sw_outputs *o);
 void sw_outputs_close(sw_outputs *o);
 
 /* spanwatch.output.<name>.{sent,spooled,dropped,reconnects,queue_len,
- * spool_bytes,write_errors,disk_full,recoveries,rotations}. Line counts,
+ * spool_bytes,write_errors,disk_full,recoveries,rotations,compress_errors}
+ * (compress_errors: rotated files left uncompressed). Line counts,
  * except queue_len/spool_bytes (bytes, gauges) and disk_full (0/1 gauge:
  * the lead turns a 1 into an alert; recoveries counts it going back to 0). */
 sw_ctr_group sw_outputs_counters(const sw_outputs *o);
@@ -119,7 +120,8 @@ bool sw_outputs_degraded(const sw_outputs *o);
 enum {
     SW_OCTR_SENT, SW_OCTR_SPOOLED, SW_OCTR_DROPPED, SW_OCTR_RECONNECTS,
     SW_OCTR_QUEUE_LEN, SW_OCTR_SPOOL_BYTES, SW_OCTR_WRITE_ERRORS,
-    SW_OCTR_DISK_FULL, SW_OCTR_RECOVERIES, SW_OCTR_ROTATIONS, SW_OCTR_N
+    SW_OCTR_DISK_FULL, SW_OCTR_RECOVERIES, SW_OCTR_ROTATIONS, SW_OCTR_COMPRESS_ERRORS,
+    SW_OCTR_N
 };
 #define SW_OCTR_ADD(ctr, id, n) __atomic_fetch_add(&(ctr)[id], (uint64_t)(n), __ATOMIC_RELAXED)
 
@@ -148,6 +150,8 @@ void sw_ofile_close(sw_ofile *f);
 /* Rotation decision, pure so it is testable without a clock. */
 bool sw_ofile_rotate_due(const sw_output_config *c, uint64_t bytes, uint64_t opened_us,
                          uint64_t now_us);
+/* Whether directory entry NAME is a rotated file of output file BASE. */
+bool sw_ofile_is_rotated_name(const char *base, const char *name);
 
 /* Waits until fd is connected or timeout (non-blocking connect). */
 int sw_out_connect_fd(int fd, const void *sa, unsigned salen, uint64_t timeout_us);

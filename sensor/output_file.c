@@ -2,7 +2,13 @@
 /* Regular-file EVE output: whole lines only (a batch is written with
  * O_APPEND, a short write is cut back to the last newline), reopen on
  * SIGHUP, rotation by size and/or time with gzip in a background thread,
- * and a disk-full state that is counted and cleared on recovery. */
+ * and a disk-full state that is counted and cleared on recovery.
+ *
+ * The gzip thread has no queue of names: on each wake-up it compresses every
+ * rotated file of this output still lying uncompressed in the directory.
+ * So a burst of rotations is never dropped, and files a crash or an earlier
+ * run left behind get compressed too. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -17,8 +23,6 @@
 
 #include "sensor/output.h"
 
-#define ZQ_MAX 16
-
 struct sw_ofile {
     sw_output_config c;
     char path[PATH_MAX];
@@ -26,13 +30,15 @@ struct sw_ofile {
     uint64_t bytes, opened_us;
     uint64_t *ctr;
     bool disk_full;
+    /* A failed write left a fragment we could not cut off: its start, so
+     * the next write can retry the cut before appending. */
+    bool trim_pending;
+    uint64_t trim_to;
 
     pthread_t zt;
-    bool zt_started, zstop;
+    bool zt_started, zstop, zwork;
     pthread_mutex_t zmu;
     pthread_cond_t zcv;
-    char zq[ZQ_MAX][PATH_MAX + 80];
-    int zn;
 };
 
 static uint64_t now_wall_us(void)
@@ -55,14 +61,14 @@ static int open_fd(sw_ofile *f)
 
 /* gzip src to src.gz (via a temporary name so a half-written .gz is never
  * mistaken for a finished one), then remove src. */
-static void gzip_file(const char *src)
+static bool gzip_file(const char *src)
 {
     char tmp[PATH_MAX + 16], dst[PATH_MAX + 8];
     snprintf(tmp, sizeof(tmp), "%s.gz.tmp", src);
     snprintf(dst, sizeof(dst), "%s.gz", src);
     int in = open(src, O_RDONLY | O_CLOEXEC);
     if (in < 0)
-        return;
+        return false;
     gzFile z = gzopen(tmp, "wb6");
     bool ok = z != NULL;
     char buf[65536];
@@ -80,10 +86,71 @@ static void gzip_file(const char *src)
     close(in);
     if (z && gzclose(z) != Z_OK)
         ok = false;
-    if (ok && rename(tmp, dst) == 0)
+    if (ok && rename(tmp, dst) == 0) {
         unlink(src);
-    else
-        unlink(tmp); /* keep the uncompressed file rather than lose it */
+        return true;
+    }
+    unlink(tmp); /* keep the uncompressed file rather than lose it */
+    return false;
+}
+
+/* NAME is BASE.YYYYmmddTHHMMSSZ or BASE.YYYYmmddTHHMMSSZ.N: what rotate()
+ * makes, and nothing a user would name by hand. */
+bool sw_ofile_is_rotated_name(const char *base, const char *name)
+{
+    size_t bl = strlen(base);
+    if (strncmp(name, base, bl) != 0 || name[bl] != '.')
+        return false;
+    const char *s = name + bl + 1;
+    static const char shape[] = "ddddddddTddddddZ";
+    for (size_t i = 0; i < sizeof(shape) - 1; i++) {
+        char c = s[i];
+        if (shape[i] == 'd' ? (c < '0' || c > '9') : c != shape[i])
+            return false;
+    }
+    s += sizeof(shape) - 1;
+    if (*s == '\0')
+        return true;
+    if (*s++ != '.' || *s == '\0')
+        return false;
+    for (; *s; s++)
+        if (*s < '0' || *s > '9')
+            return false;
+    return true;
+}
+
+/* Compresses every rotated file of F still uncompressed; returns how many
+ * could not be (they stay as they are and are counted). */
+static unsigned gzip_pending(sw_ofile *f)
+{
+    char dir[PATH_MAX], base[PATH_MAX];
+    snprintf(dir, sizeof(dir), "%s", f->path);
+    char *slash = strrchr(dir, '/');
+    if (slash) {
+        snprintf(base, sizeof(base), "%s", slash + 1);
+        if (slash == dir)
+            slash[1] = '\0';
+        else
+            *slash = '\0';
+    } else {
+        snprintf(base, sizeof(base), "%s", dir);
+        snprintf(dir, sizeof(dir), ".");
+    }
+    DIR *d = opendir(dir);
+    if (!d)
+        return 0;
+    unsigned failed = 0;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        if (!sw_ofile_is_rotated_name(base, de->d_name))
+            continue;
+        char p[PATH_MAX];
+        int n = snprintf(p, sizeof(p), "%s/%s", dir, de->d_name);
+        if (n < 0 || (size_t)n >= sizeof(p) || !gzip_file(p))
+            failed++;
+    }
+    closedir(d);
+    return failed;
 }
 
 static void *zthread(void *arg)
@@ -91,19 +158,18 @@ static void *zthread(void *arg)
     sw_ofile *f = arg;
     pthread_mutex_lock(&f->zmu);
     for (;;) {
-        while (!f->zn && !f->zstop)
+        while (!f->zwork && !f->zstop)
             pthread_cond_wait(&f->zcv, &f->zmu);
-        if (!f->zn && f->zstop)
-            break;
-        char p[PATH_MAX + 80];
-        memcpy(p, f->zq[0], sizeof(p));
-        memmove(f->zq[0], f->zq[1], (size_t)(f->zn - 1) * sizeof(f->zq[0]));
-        f->zn--;
+        bool stop = f->zstop && !f->zwork;
+        f->zwork = false;
         pthread_mutex_unlock(&f->zmu);
-        gzip_file(p);
+        if (stop)
+            break;
+        unsigned failed = gzip_pending(f);
+        if (failed)
+            SW_OCTR_ADD(f->ctr, SW_OCTR_COMPRESS_ERRORS, failed);
         pthread_mutex_lock(&f->zmu);
     }
-    pthread_mutex_unlock(&f->zmu);
     return NULL;
 }
 
@@ -130,6 +196,7 @@ sw_ofile *sw_ofile_open(const sw_output_config *c, const char *logdir, uint64_t 
     pthread_mutex_init(&f->zmu, NULL);
     pthread_cond_init(&f->zcv, NULL);
     if (c->rotate_compress && (c->rotate_size || c->rotate_interval_us)) {
+        f->zwork = true; /* leftovers of an earlier run */
         if (pthread_create(&f->zt, NULL, zthread, f) == 0)
             f->zt_started = true;
     }
@@ -148,9 +215,41 @@ static void set_disk_full(sw_ofile *f, bool full)
 
 static void rotate(sw_ofile *f, uint64_t now_us);
 
+/* Cuts a fragment an earlier failed write left at the end of the file.
+ * If the cut fails again, a newline closes the fragment so that it, not the
+ * next event, is the one unparseable line. */
+static bool finish_trim(sw_ofile *f)
+{
+    if (!f->trim_pending)
+        return true;
+    if (ftruncate(f->fd, (off_t)f->trim_to) == 0) {
+        f->bytes = f->trim_to;
+        f->trim_pending = false;
+        return true;
+    }
+    if (write(f->fd, "\n", 1) == 1) {
+        f->bytes++;
+        f->trim_pending = false;
+        return true;
+    }
+    return false;
+}
+
+/* A pending cut belongs to the file it was for: try it once more before
+ * letting go of that file. */
+static void close_fd(sw_ofile *f)
+{
+    if (f->fd >= 0) {
+        finish_trim(f);
+        close(f->fd);
+    }
+    f->fd = -1;
+    f->trim_pending = false;
+}
+
 static void write_chunk(sw_ofile *f, const char *buf, size_t len)
 {
-    if (f->fd < 0 && open_fd(f) != 0) {
+    if ((f->fd < 0 && open_fd(f) != 0) || !finish_trim(f)) {
         SW_OCTR_ADD(f->ctr, SW_OCTR_WRITE_ERRORS, sw_out_count_lines(buf, len));
         set_disk_full(f, true);
         return;
@@ -169,11 +268,11 @@ static void write_chunk(sw_ofile *f, const char *buf, size_t len)
         const char *nl = done ? memrchr(buf, '\n', done) : NULL;
         size_t keep = nl ? (size_t)(nl - buf) + 1 : 0;
         struct stat st;
-        if (keep < done && fstat(f->fd, &st) == 0 && (uint64_t)st.st_size >= done - keep)
-            if (ftruncate(f->fd, st.st_size - (off_t)(done - keep)) != 0) {
-                /* could not trim: finish the fragment later is impossible;
-                 * a newline at least keeps the next line parseable */
-            }
+        if (keep < done && fstat(f->fd, &st) == 0 && (uint64_t)st.st_size >= done - keep) {
+            f->trim_to = (uint64_t)st.st_size - (done - keep);
+            f->trim_pending = true;
+            finish_trim(f);
+        }
         SW_OCTR_ADD(f->ctr, SW_OCTR_SENT, sw_out_count_lines(buf, keep));
         SW_OCTR_ADD(f->ctr, SW_OCTR_WRITE_ERRORS, sw_out_count_lines(buf + keep, len - keep));
         f->bytes += keep;
@@ -217,18 +316,15 @@ static void rotate(sw_ofile *f, uint64_t now_us)
     }
     if (rename(f->path, dst) != 0)
         return;
-    close(f->fd);
-    f->fd = -1;
+    close_fd(f);
     open_fd(f);
     f->opened_us = now_us;
     SW_OCTR_ADD(f->ctr, SW_OCTR_ROTATIONS, 1);
     if (!f->zt_started)
         return;
     pthread_mutex_lock(&f->zmu);
-    if (f->zn < ZQ_MAX) {
-        snprintf(f->zq[f->zn++], sizeof(f->zq[0]), "%s", dst);
-        pthread_cond_signal(&f->zcv);
-    }
+    f->zwork = true;
+    pthread_cond_signal(&f->zcv);
     pthread_mutex_unlock(&f->zmu);
 }
 
@@ -263,9 +359,7 @@ void sw_ofile_tick(sw_ofile *f, uint64_t now_us)
 
 void sw_ofile_reopen(sw_ofile *f)
 {
-    if (f->fd >= 0)
-        close(f->fd);
-    f->fd = -1;
+    close_fd(f);
     open_fd(f);
 }
 
@@ -273,8 +367,7 @@ void sw_ofile_close(sw_ofile *f)
 {
     if (!f)
         return;
-    if (f->fd >= 0)
-        close(f->fd);
+    close_fd(f);
     if (f->zt_started) {
         pthread_mutex_lock(&f->zmu);
         f->zstop = true;

@@ -10,6 +10,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <zlib.h>
@@ -177,6 +179,168 @@ static void test_rotation_gzip(void **state)
     assert_int_equal(next[0], PER);
 }
 
+static void test_rotated_name(void **state)
+{
+    (void)state;
+    assert_true(sw_ofile_is_rotated_name("eve.json", "eve.json.20261122T010203Z"));
+    assert_true(sw_ofile_is_rotated_name("eve.json", "eve.json.20261122T010203Z.17"));
+    assert_false(sw_ofile_is_rotated_name("eve.json", "eve.json.20261122T010203Z.gz"));
+    assert_false(sw_ofile_is_rotated_name("eve.json", "eve.json.20261122T010203Z.1.gz"));
+    assert_false(sw_ofile_is_rotated_name("eve.json", "eve.json.20261122T010203Z.gz.tmp"));
+    assert_false(sw_ofile_is_rotated_name("eve.json", "eve.json.20261122T010203Z."));
+    assert_false(sw_ofile_is_rotated_name("eve.json", "eve.json.bak"));
+    assert_false(sw_ofile_is_rotated_name("eve.json", "eve.json"));
+    assert_false(sw_ofile_is_rotated_name("eve.json", "alerts.json.20261122T010203Z"));
+    assert_false(sw_ofile_is_rotated_name("eve.json", "eve.jsonx20261122T010203Z"));
+    assert_false(sw_ofile_is_rotated_name("eve.json", "eve.json.2026112T010203Z"));
+}
+
+static int count_names(const char *dir, const char *suffix, int *plain)
+{
+    DIR *d = opendir(dir);
+    int n = 0;
+    *plain = 0;
+    struct dirent *de;
+    while ((de = readdir(d))) {
+        if (strncmp(de->d_name, "eve.json.", 9))
+            continue;
+        size_t l = strlen(de->d_name), sl = strlen(suffix);
+        if (l > sl && !strcmp(de->d_name + l - sl, suffix))
+            n++;
+        else
+            (*plain)++;
+    }
+    closedir(d);
+    return n;
+}
+
+/* A burst of rotations far faster than gzip keeps up with: every rotated
+ * file still ends up compressed (a fixed queue of names used to drop all
+ * but 16 of them, leaving the rest uncompressed). */
+static void test_rotation_burst_all_compressed(void **state)
+{
+    (void)state;
+    sw_outputs_config c;
+    sw_outputs_config_defaults(&c);
+    c.out[0].rotate_size = 128 * 1024;
+    char err[256], sub[128];
+    snprintf(sub, sizeof(sub), "%s/burst", g_dir);
+    mkdir(sub, 0755);
+    sw_outputs *o = sw_outputs_open(&c, sub, err, sizeof(err));
+    assert_non_null(o);
+    /* 16 MiB of varied lines: ~128 rotations, each file taking gzip far
+     * longer than writing it */
+    char line[128];
+    for (int i = 0; i < 16 * 1024 * 1024 / 64; i++) {
+        int n = snprintf(line, sizeof(line), "{\"seq\":%d,\"v\":\"%08x\",\"pad\":\"%027d\"}\n", i,
+                         (unsigned)i * 2654435761u, i);
+        sw_outputs_write(o, line, (size_t)n);
+    }
+    sw_outputs_flush(o);
+    uint64_t rot = ctr(o, "spanwatch.output.file.rotations");
+    sw_outputs_close(o);
+    assert_true(rot > 100);
+    int plain;
+    int gz = count_names(sub, ".gz", &plain);
+    assert_int_equal(plain, 0);
+    assert_int_equal(gz, (int)rot);
+}
+
+/* Rotated files an earlier run (or a crash) left uncompressed are
+ * compressed at start; files that only look similar are left alone. */
+static void test_rotation_leftovers_compressed(void **state)
+{
+    (void)state;
+    char sub[128], p[256];
+    snprintf(sub, sizeof(sub), "%s/left", g_dir);
+    mkdir(sub, 0755);
+    const char *names[] = {"eve.json.20261122T010203Z", "eve.json.20261122T010203Z.4",
+                           "eve.json.bak"};
+    for (int k = 0; k < 3; k++) {
+        snprintf(p, sizeof(p), "%s/%s", sub, names[k]);
+        FILE *f = fopen(p, "w");
+        fprintf(f, "{\"old\":%d}\n", k);
+        fclose(f);
+    }
+    sw_outputs_config c;
+    sw_outputs_config_defaults(&c);
+    c.out[0].rotate_size = 1 << 20;
+    char err[256];
+    sw_outputs *o = sw_outputs_open(&c, sub, err, sizeof(err));
+    assert_non_null(o);
+    sw_outputs_close(o);
+    struct stat st;
+    for (int k = 0; k < 2; k++) {
+        snprintf(p, sizeof(p), "%s/%s", sub, names[k]);
+        assert_int_not_equal(stat(p, &st), 0);
+        snprintf(p, sizeof(p), "%s/%s.gz", sub, names[k]);
+        gzFile z = gzopen(p, "rb");
+        assert_non_null(z);
+        char buf[64] = "";
+        assert_int_equal(gzread(z, buf, sizeof(buf) - 1), 10);
+        gzclose(z);
+        char want[16];
+        snprintf(want, sizeof(want), "{\"old\":%d}\n", k);
+        assert_string_equal(buf, want);
+    }
+    snprintf(p, sizeof(p), "%s/eve.json.bak", sub);
+    assert_int_equal(stat(p, &st), 0);
+}
+
+/* A write the file-size limit cuts in the middle of a line: the file keeps
+ * only whole lines, the rest is counted, and writing resumes cleanly once
+ * the limit is lifted. */
+static void test_partial_write_keeps_whole_lines(void **state)
+{
+    (void)state;
+    char sub[128], path[160];
+    snprintf(sub, sizeof(sub), "%s/fsize", g_dir);
+    mkdir(sub, 0755);
+    snprintf(path, sizeof(path), "%s/eve.json", sub);
+    sw_outputs_config c;
+    sw_outputs_config_defaults(&c);
+    char err[256];
+    sw_outputs *o = sw_outputs_open(&c, sub, err, sizeof(err));
+    assert_non_null(o);
+    struct rlimit old, lim;
+    getrlimit(RLIMIT_FSIZE, &old);
+    lim = old;
+    lim.rlim_cur = 4000;
+    void (*prev)(int) = signal(SIGXFSZ, SIG_IGN);
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &lim), 0);
+    char line[128];
+    for (int i = 0; i < 100; i++) {
+        int n = snprintf(line, sizeof(line), "{\"seq\":%d,\"pad\":\"%0*d\"}\n", i, 40, 0);
+        sw_outputs_write(o, line, (size_t)n);
+    }
+    sw_outputs_flush(o);
+    assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+    signal(SIGXFSZ, prev);
+    uint64_t sent = ctr(o, "spanwatch.output.file.sent");
+    uint64_t lost = ctr(o, "spanwatch.output.file.write_errors");
+    assert_int_equal(sent + lost, 100);
+    assert_true(sent > 0 && lost > 0);
+    sw_outputs_write(o, "{\"after\":1}\n", 12);
+    sw_outputs_close(o);
+    size_t len;
+    char *b = slurp(path, &len);
+    assert_non_null(b);
+    /* every line is one of ours, whole, in order */
+    uint64_t k = 0;
+    for (char *l = b, *nl; (nl = strchr(l, '\n')); l = nl + 1, k++) {
+        *nl = '\0';
+        if (k < sent) {
+            int n = snprintf(line, sizeof(line), "{\"seq\":%d,\"pad\":\"%0*d\"}", (int)k, 40, 0);
+            assert_int_equal((size_t)n, strlen(l));
+            assert_string_equal(l, line);
+        } else {
+            assert_string_equal(l, "{\"after\":1}");
+        }
+    }
+    assert_int_equal(k, sent + 1);
+    free(b);
+}
+
 static void test_rotate_due(void **state)
 {
     (void)state;
@@ -313,7 +477,10 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_file_threads), cmocka_unit_test(test_rotation_gzip),
-        cmocka_unit_test(test_rotate_due),   cmocka_unit_test(test_reopen_and_disk_full),
+        cmocka_unit_test(test_rotate_due),
+        cmocka_unit_test(test_rotated_name), cmocka_unit_test(test_rotation_burst_all_compressed),
+        cmocka_unit_test(test_rotation_leftovers_compressed),
+        cmocka_unit_test(test_partial_write_keeps_whole_lines),   cmocka_unit_test(test_reopen_and_disk_full),
         cmocka_unit_test(test_config),       cmocka_unit_test(test_open_error),
     };
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -30,7 +30,6 @@
 #define SID_IOC_BASE 9400000u /* + sw_ioc_type */
 
 #define MAX_RULE_FILES 512
-#define MAX_ALERTS 16
 /* Stream data is inspected in windows of at most this many new bytes (a
  * larger chunk is cut, each piece keeping the previous one's tail). */
 #define STREAM_WIN 65536u
@@ -85,7 +84,8 @@ typedef struct sw_detect_worker {
     int offline;
     sw_sig_thread *sig;
     uint64_t sig_gen;
-    sw_sig_alert alerts[MAX_ALERTS];
+    sw_sig_alert *alerts; /* detect.packet-alert-max of them */
+    int max_alerts;
     uint8_t *swin; /* SW_DETECT_STREAM_TAIL + STREAM_WIN: tail + new data */
     sw_beacon_alert balerts[8];
     uint64_t ctr[SW_DETECT_CTR_COUNT];
@@ -328,10 +328,14 @@ sw_detect_worker *sw_detect_worker_new(sw_worker *w, char *err, size_t errlen)
         return NULL;
     }
     dw->sig_gen = sw_sig_engine_generation(eng);
+    dw->max_alerts = (int)d->sig_cfg.packet_alert_max;
+    dw->alerts = calloc((size_t)dw->max_alerts, sizeof(*dw->alerts));
     dw->swin = malloc(SW_DETECT_STREAM_TAIL + STREAM_WIN);
-    if (!dw->swin) {
-        snprintf(err, errlen, "detect: cannot allocate the stream window");
+    if (!dw->swin || !dw->alerts) {
+        snprintf(err, errlen, "detect: cannot allocate the stream window and alert queue");
         sw_sig_thread_free(dw->sig);
+        free(dw->swin);
+        free(dw->alerts);
         free(dw);
         return NULL;
     }
@@ -344,6 +348,7 @@ void sw_detect_worker_free(sw_detect_worker *dw)
         return;
     sw_sig_thread_free(dw->sig);
     free(dw->swin);
+    free(dw->alerts);
     free(dw);
 }
 
@@ -589,7 +594,7 @@ static void run_sigs(sw_worker *w, sw_flow *f, const sw_packet *p, bool to_serve
     if (fl && (*fl & DF_PASSED))
         return;
     int n = sw_sig_match(eng, dw->sig, in, f ? flow_sigstate(f) : NULL, dw->alerts,
-                         MAX_ALERTS);
+                         dw->max_alerts);
     for (int i = 0; i < n; i++) {
         if (dw->alerts[i].action == SW_ACT_PASS) {
             if (fl)

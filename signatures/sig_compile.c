@@ -29,6 +29,7 @@ void sw_sig_config_defaults(sw_sig_config *c)
     c->threshold_entries = 65536;
     c->pcre_match_limit = 3500;
     c->inspection_recursion_limit = 3000;
+    c->packet_alert_max = 16;
 }
 
 /* ---- report helpers ---- */

@@ -69,6 +69,14 @@ int sw_sig_config_load(const struct sw_cfg_node *root, sw_sig_config *c, char *e
         return -1;
     }
     c->inspection_recursion_limit = (uint32_t)v;
+    v = c->packet_alert_max;
+    if (sw_cfg_get_u64(root, "detect.packet-alert-max", &v, err, errlen) < 0)
+        return -1;
+    if (v < 1 || v > 1024) {
+        snprintf(err, errlen, "config: detect.packet-alert-max: out of range 1..1024");
+        return -1;
+    }
+    c->packet_alert_max = (uint32_t)v;
     if (sw_cfg_get_str(root, "detect.cache-dir", &c->cache_dir, err, errlen) < 0)
         return -1;
     return 0;

@@ -175,6 +175,10 @@ typedef struct sw_sig_config {
     uint32_t threshold_entries;   /* detect.thresholds.max-entries */
     uint32_t pcre_match_limit;    /* detect.pcre.match-limit */
     uint32_t inspection_recursion_limit;
+    /* detect.packet-alert-max: signature alerts kept per inspection (a
+     * packet, a stream window or a transaction); the rest are counted in
+     * detect.alert_queue_overflow. */
+    uint32_t packet_alert_max;
     /* detect.cache-dir: compiled prefilter databases are kept here keyed by
      * a hash of the ruleset's patterns; NULL or "" = no cache. */
     const char *cache_dir;
@@ -184,7 +188,8 @@ void sw_sig_config_defaults(sw_sig_config *c);
 struct sw_cfg_node;
 /* Reads vars.address-groups, vars.port-groups, classification-file,
  * detect.thresholds.max-entries, detect.pcre.match-limit,
- * detect.inspection-recursion-limit, detect.cache-dir. The strings point into the cfg tree. */
+ * detect.inspection-recursion-limit, detect.packet-alert-max, detect.cache-dir. The
+ * strings point into the cfg tree. */
 int sw_sig_config_load(const struct sw_cfg_node *root, sw_sig_config *c, char *err,
                        size_t errlen);
 

@@ -581,6 +581,18 @@ static void t_config_key(void **state)
     assert_null(c.cache_dir);
     sw_cfg_free(root);
 
+    /* detect.packet-alert-max: default 16, 1..1024, errors name the key */
+    sw_sig_config_defaults(&c);
+    assert_int_equal(c.packet_alert_max, 16);
+    root = sw_cfg_load_string("detect:\n  packet-alert-max: 3\n", err, sizeof(err));
+    assert_int_equal(sw_sig_config_load(root, &c, err, sizeof(err)), 0);
+    assert_int_equal(c.packet_alert_max, 3);
+    sw_cfg_free(root);
+    root = sw_cfg_load_string("detect:\n  packet-alert-max: 0\n", err, sizeof(err));
+    assert_int_equal(sw_sig_config_load(root, &c, err, sizeof(err)), -1);
+    assert_non_null(strstr(err, "detect.packet-alert-max"));
+    sw_cfg_free(root);
+
     /* a map where a path belongs is an error naming the key */
     sw_sig_config_defaults(&c);
     root = sw_cfg_load_string("detect:\n  cache-dir:\n    a: b\n", err, sizeof(err));

@@ -165,26 +165,10 @@ int sw_app_shared_init(sw_engine *e, char *err, size_t errlen)
         free(s);
         return -1;
     }
-    const sw_cfg_node *dp = sw_cfg_get(e->cfg_root, "app-layer.dns.ports");
-    if (dp) {
-        s->n_dns_ports = 0;
-        if (sw_cfg_len(dp) > MAX_DNS_PORTS) {
-            snprintf(err, errlen, "config: app-layer.dns.ports: at most %d ports", MAX_DNS_PORTS);
-            free(s);
-            return -1;
-        }
-        for (size_t i = 0; i < sw_cfg_len(dp); i++) {
-            const char *v = sw_cfg_scalar(sw_cfg_at(dp, i));
-            char *end = NULL;
-            long port = v ? strtol(v, &end, 10) : -1;
-            if (!v || *end || port < 1 || port > 65535) {
-                snprintf(err, errlen, "config: app-layer.dns.ports: '%s' is not a port",
-                         v ? v : "?");
-                free(s);
-                return -1;
-            }
-            s->dns_ports[s->n_dns_ports++] = (uint16_t)port;
-        }
+    if (sw_cfg_get_ports(e->cfg_root, "app-layer.dns.ports", s->dns_ports, MAX_DNS_PORTS,
+                         &s->n_dns_ports, NULL, err, errlen) < 0) {
+        free(s);
+        return -1;
     }
     if (sw_http_config_load(e->cfg_root, &s->http, err, errlen) ||
         sw_tls_config_load(e->cfg_root, &s->tls, err, errlen) ||

@@ -463,6 +463,50 @@ int sw_cfg_get_duration(const sw_cfg_node *root, const char *path, uint64_t *out
     return 0;
 }
 
+static int parse_port(const char *path, const char *v, uint16_t *out, char *err, size_t errlen)
+{
+    char *end = NULL;
+    long port = v ? strtol(v, &end, 10) : -1;
+    if (!v || end == v || *end || port < 1 || port > 65535) {
+        snprintf(err, errlen, "config: %s: '%s' is not a port", path, v ? v : "?");
+        return -1;
+    }
+    *out = (uint16_t)port;
+    return 0;
+}
+
+int sw_cfg_get_ports(const sw_cfg_node *root, const char *path, uint16_t *out, size_t max,
+                     size_t *n, bool *any, char *err, size_t errlen)
+{
+    const sw_cfg_node *node = sw_cfg_get(root, path);
+    if (!node)
+        return 0;
+    const char *one = sw_cfg_scalar(node);
+    size_t len = one ? 1 : sw_cfg_len(node);
+    if (!one && sw_cfg_type_of(node) != SW_CFG_SEQ) {
+        snprintf(err, errlen, "config: %s: expected a port or a list of ports", path);
+        return -1;
+    }
+    if (len > max) {
+        snprintf(err, errlen, "config: %s: at most %zu ports", path, max);
+        return -1;
+    }
+    if (any)
+        *any = false;
+    *n = 0;
+    for (size_t i = 0; i < len; i++) {
+        const char *v = one ? one : sw_cfg_scalar(sw_cfg_at(node, i));
+        if (any && len == 1 && v && !strcmp(v, "any")) {
+            *any = true;
+            return 0;
+        }
+        if (parse_port(path, v, &out[*n], err, errlen) < 0)
+            return -1;
+        (*n)++;
+    }
+    return 0;
+}
+
 int sw_cfg_get_str(const sw_cfg_node *root, const char *path, const char **out, char *err,
                    size_t errlen)
 {

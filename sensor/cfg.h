@@ -46,6 +46,11 @@ int sw_cfg_get_size(const sw_cfg_node *root, const char *path, uint64_t *out,
 /* Durations: 30, "30s", "5m", "2h", "500ms" -> microseconds. */
 int sw_cfg_get_duration(const sw_cfg_node *root, const char *path,
                         uint64_t *out_us, char *err, size_t errlen);
+/* A list of ports ([53, 5353] or a single 53). When present, *n is set to
+ * its length (at most max, each 1..65535); "any" as the only entry sets
+ * *any (if any is non-NULL) and *n = 0. */
+int sw_cfg_get_ports(const sw_cfg_node *root, const char *path, uint16_t *out, size_t max,
+                     size_t *n, bool *any, char *err, size_t errlen);
 /* Points *out at the scalar owned by the tree (valid while it lives). */
 int sw_cfg_get_str(const sw_cfg_node *root, const char *path, const char **out,
                    char *err, size_t errlen);

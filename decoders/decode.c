@@ -29,6 +29,10 @@ static const char *const ctr_names[SW_DEC_CTR_COUNT] = {
 void sw_dec_config_defaults(sw_dec_config *c)
 {
     c->max_layers = 8;
+    c->teredo_enabled = true;
+    c->teredo_any_port = false;
+    c->teredo_ports[0] = 3544;
+    c->n_teredo_ports = 1;
 }
 
 int sw_dec_config_load(const sw_cfg_node *root, sw_dec_config *c, char *err,
@@ -43,6 +47,10 @@ int sw_dec_config_load(const sw_cfg_node *root, sw_dec_config *c, char *err,
         return -1;
     }
     c->max_layers = (uint32_t)v;
+    if (sw_cfg_get_bool(root, "decoder.teredo.enabled", &c->teredo_enabled, err, errlen) != 0 ||
+        sw_cfg_get_ports(root, "decoder.teredo.ports", c->teredo_ports, SW_DEC_MAX_TEREDO_PORTS,
+                         &c->n_teredo_ports, &c->teredo_any_port, err, errlen) != 0)
+        return -1;
     return 0;
 }
 
@@ -115,6 +123,9 @@ sw_dec_result sw_decode_packet(sw_dec_ctx *ctx, sw_packet *p)
         break;
     case SW_DLT_IPV4:
         r = sw_dec_raw(&st, b, len, 4);
+        break;
+    case SW_DLT_PPP:
+        r = sw_dec_ppp(&st, b, len);
         break;
     case SW_DLT_IPV6:
         r = sw_dec_raw(&st, b, len, 6);

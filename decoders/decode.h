@@ -1,5 +1,6 @@
 /* L2-L4 packet decoding (Ethernet, VLAN, MPLS, SLL/SLL2, null/loop, raw IP,
- * IPv4, IPv6, TCP, UDP, ICMP, ICMPv6, GRE, ERSPAN I/II/III, VXLAN, IP-in-IP).
+ * IPv4, IPv6, TCP, UDP, ICMP, ICMPv6, GRE, ERSPAN I/II/III, VXLAN, IP-in-IP,
+ * PPPoE, PPP, Teredo).
  *
  * Discipline (Suricata's): every decoder checks lengths before reading,
  * records a named event and returns when the bytes are malformed. Nothing
@@ -40,6 +41,9 @@
     X(SW_DEC_CTR_GRE, "decoder.gre")                     \
     X(SW_DEC_CTR_ERSPAN, "decoder.erspan")               \
     X(SW_DEC_CTR_VXLAN, "decoder.vxlan")                 \
+    X(SW_DEC_CTR_PPPOE, "decoder.pppoe")                 \
+    X(SW_DEC_CTR_PPP, "decoder.ppp")                     \
+    X(SW_DEC_CTR_TEREDO, "decoder.teredo")               \
     X(SW_DEC_CTR_SLL, "decoder.sll")                     \
     X(SW_DEC_CTR_SLL2, "decoder.sll2")                   \
     X(SW_DEC_CTR_NULL, "decoder.null")                   \
@@ -153,6 +157,15 @@
     X(SW_EV_ERSPAN_UNSUPPORTED_VERSION, "erspan.unsupported_version")     \
     X(SW_EV_ERSPAN_TOO_MANY_VLAN_LAYERS, "erspan.too_many_vlan_layers")   \
     X(SW_EV_VXLAN_UNKNOWN_PAYLOAD_TYPE, "vxlan.unknown_payload_type")     \
+    X(SW_EV_PPPOE_PKT_TOO_SMALL, "pppoe.pkt_too_small")                   \
+    X(SW_EV_PPPOE_WRONG_CODE, "pppoe.wrong_code")                         \
+    X(SW_EV_PPPOE_MALFORMED_TAGS, "pppoe.malformed_tags")                 \
+    X(SW_EV_PPP_PKT_TOO_SMALL, "ppp.pkt_too_small")                       \
+    X(SW_EV_PPP_VJU_PKT_TOO_SMALL, "ppp.vju_pkt_too_small")               \
+    X(SW_EV_PPP_IP4_PKT_TOO_SMALL, "ppp.ip4_pkt_too_small")               \
+    X(SW_EV_PPP_IP6_PKT_TOO_SMALL, "ppp.ip6_pkt_too_small")               \
+    X(SW_EV_PPP_WRONG_TYPE, "ppp.wrong_type")                             \
+    X(SW_EV_PPP_UNSUP_PROTO, "ppp.unsup_proto")                           \
     X(SW_EV_TOO_MANY_LAYERS, "too_many_layers")
 
 typedef enum sw_dec_event {
@@ -177,11 +190,20 @@ typedef enum {
     SW_DEC_INVALID,  /* malformed: a named event is in p->events */
 } sw_dec_result;
 
+#define SW_DEC_MAX_TEREDO_PORTS 8
+
 typedef struct sw_dec_config {
     /* Encapsulation depth limit: every link/IP header decoded counts one
      * layer (Ethernet+IPv4+GRE+Ethernet+IPv4 is 4). Beyond it the packet
      * gets too_many_layers and decoding stops. */
     uint32_t max_layers;
+    /* decoder.teredo: UDP to or from these ports whose payload is exactly
+     * one IPv6 packet is decoded as a Teredo tunnel; "any" tries every UDP
+     * packet (relays use arbitrary ports, at the price of rare misreads). */
+    bool teredo_enabled;
+    bool teredo_any_port;
+    uint16_t teredo_ports[SW_DEC_MAX_TEREDO_PORTS];
+    size_t n_teredo_ports;
 } sw_dec_config;
 
 #define SW_DEC_MAX_LAYERS_LIMIT 64 /* hard ceiling on config (stack depth) */
@@ -192,13 +214,14 @@ typedef struct sw_dec_ctx {
 } sw_dec_ctx;
 
 void sw_dec_config_defaults(sw_dec_config *c);
-/* Reads "decoder.max-layers". 0 ok, -1 with err filled. */
+/* Reads decoder.max-layers, decoder.teredo.enabled, decoder.teredo.ports.
+ * 0 ok, -1 with err filled. */
 int sw_dec_config_load(const sw_cfg_node *root, sw_dec_config *c, char *err,
                        size_t errlen);
 void sw_dec_ctx_init(sw_dec_ctx *ctx, const sw_dec_config *cfg);
 
 /* p->data, caplen, wirelen, linktype, ts_us set by the caller. Tunnels (GRE,
- * ERSPAN I/II/III, VXLAN, IP-in-IP, 6in4) are descended into: p->ip/p->l4
+ * ERSPAN I/II/III, VXLAN, IP-in-IP, 6in4, Teredo, PPPoE) are descended into: p->ip/p->l4
  * describe the innermost packet, p->l2.tunnel_* the outermost tunnel. */
 sw_dec_result sw_decode_packet(sw_dec_ctx *ctx, sw_packet *p);
 

@@ -86,5 +86,12 @@ sw_dec_result sw_dec_icmpv6(sw_dec_state *st, const uint8_t *b, uint32_t len);
 sw_dec_result sw_dec_gre(sw_dec_state *st, const uint8_t *b, uint32_t len);
 sw_dec_result sw_dec_erspan(sw_dec_state *st, int type, const uint8_t *b, uint32_t len);
 sw_dec_result sw_dec_vxlan(sw_dec_state *st, const uint8_t *b, uint32_t len);
+/* ethertype 0x8863 (discovery) or 0x8864 (session) */
+sw_dec_result sw_dec_pppoe(sw_dec_state *st, uint16_t ethertype, const uint8_t *b,
+                           uint32_t len);
+sw_dec_result sw_dec_ppp(sw_dec_state *st, const uint8_t *b, uint32_t len);
+bool sw_dec_teredo_port(const sw_dec_config *c, uint16_t sport, uint16_t dport);
+/* SW_DEC_OK without touching the packet when the payload is not Teredo. */
+sw_dec_result sw_dec_teredo(sw_dec_state *st, const uint8_t *b, uint32_t len);
 
 #endif

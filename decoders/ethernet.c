@@ -18,6 +18,9 @@ sw_dec_result sw_dec_ethertype(sw_dec_state *st, uint16_t type, const uint8_t *b
     case 0x8847:
     case 0x8848:
         return sw_dec_mpls(st, b, len);
+    case 0x8863:
+    case 0x8864:
+        return sw_dec_pppoe(st, type, b, len);
     case 0x0806:
         sw_dec_count(st, SW_DEC_CTR_ARP);
         break;

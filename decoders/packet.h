@@ -16,6 +16,7 @@
 /* Link types we take (values are libpcap DLT_ numbers). */
 #define SW_DLT_NULL 0
 #define SW_DLT_EN10MB 1
+#define SW_DLT_PPP 9
 #define SW_DLT_RAW 12        /* some platforms; 101 is LINKTYPE_RAW */
 #define SW_DLT_LOOP 108
 #define SW_DLT_LINKTYPE_RAW 101

@@ -1,4 +1,5 @@
-/* UDP (RFC 768); VXLAN on its IANA port is descended into. */
+/* UDP (RFC 768); VXLAN on its IANA port and Teredo on its configured ports
+ * are descended into. */
 #include "decoders/decoders_internal.h"
 
 #define UDP_HLEN 8
@@ -21,5 +22,7 @@ sw_dec_result sw_dec_udp(sw_dec_state *st, const uint8_t *b, uint32_t len)
     l4->payload_len = ulen - UDP_HLEN;
     if (l4->dport == VXLAN_PORT)
         return sw_dec_vxlan(st, l4->payload, l4->payload_len);
+    if (sw_dec_teredo_port(&st->ctx->cfg, l4->sport, l4->dport))
+        return sw_dec_teredo(st, l4->payload, l4->payload_len);
     return SW_DEC_OK;
 }

@@ -1,5 +1,5 @@
 /* L2-L4 decoders: sw_decode_packet over every linktype the sensor accepts.
- * Input: [linktype selector][packet bytes]. Checks that every view the
+ * Input: [linktype selector, bit 6 also "Teredo on any port"][packet bytes]. Checks that every view the
  * decoder hands out lies inside the captured bytes. */
 #include "decoders/decode.h"
 #include "tests/fuzz/fuzz_common.h"
@@ -7,6 +7,7 @@
 static const int linktypes[] = {
     SW_DLT_EN10MB, SW_DLT_NULL, SW_DLT_RAW,   SW_DLT_LOOP,       SW_DLT_LINKTYPE_RAW,
     SW_DLT_LINUX_SLL, SW_DLT_IPV4, SW_DLT_IPV6, SW_DLT_LINUX_SLL2, 9999,
+    SW_DLT_PPP,
 };
 
 static void inside(const sw_packet *p, const uint8_t *ptr, uint32_t len)
@@ -35,6 +36,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     p.data = data + 1;
     p.caplen = (uint32_t)(size - 1);
     p.wirelen = p.caplen + (data[0] >> 7) * 100; /* sometimes "snapped" */
+    /* half the inputs try Teredo on every UDP port, not only 3544 */
+    ctx.cfg.teredo_any_port = (data[0] >> 6) & 1;
     p.ts_us = 1;
     sw_dec_result r = sw_decode_packet(&ctx, &p);
     FZ_CHECK(r == SW_DEC_OK || r == SW_DEC_FRAGMENT || r == SW_DEC_NOT_IP ||

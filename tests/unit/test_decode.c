@@ -802,6 +802,238 @@ static void run_trunc(const uint8_t *b, size_t n, const trunc_case *tc, size_t i
     }
 }
 
+/* ---- PPPoE, PPP, Teredo ---- */
+
+static size_t put_pppoe_session(uint8_t *b, uint16_t ppp_proto, const uint8_t *pl,
+                                uint16_t pl_len)
+{
+    b[0] = 0x11;
+    b[1] = 0;
+    b[2] = 0x12; /* session id */
+    b[3] = 0x34;
+    uint16_t l = (uint16_t)(2 + pl_len);
+    b[4] = (uint8_t)(l >> 8);
+    b[5] = (uint8_t)l;
+    b[6] = (uint8_t)(ppp_proto >> 8);
+    b[7] = (uint8_t)ppp_proto;
+    memcpy(b + 8, pl, pl_len);
+    return 8u + pl_len;
+}
+
+static void test_pppoe(void **state)
+{
+    (void)state;
+    uint8_t ip[128], b[256];
+    size_t il = put_ipv4(ip, 6, 40, A4, B4);
+    il += put_tcp_syn(ip + il);
+    sw_packet p;
+    /* session carrying IPv4/TCP, with Ethernet padding after it */
+    size_t n = put_eth(b, 0x8864);
+    n += put_pppoe_session(b + n, 0x0021, ip, (uint16_t)il);
+    memset(b + n, 0, 6);
+    uint64_t k = ctr(SW_DEC_CTR_PPPOE);
+    assert_int_equal(dec(&p, SW_DLT_EN10MB, b, (uint32_t)n + 6), SW_DEC_OK);
+    assert_int_equal(ctr(SW_DEC_CTR_PPPOE), k + 1);
+    assert_int_equal(p.ip.version, 4);
+    assert_int_equal(p.l4.dport, 80);
+    assert_int_equal(p.l4.mss, 1460);
+    /* protocol field compression: one octet 0x21 */
+    size_t m = put_eth(b, 0x8864);
+    b[m] = 0x11, b[m + 1] = 0, b[m + 2] = 0, b[m + 3] = 1;
+    b[m + 4] = 0, b[m + 5] = (uint8_t)(1 + il), b[m + 6] = 0x21;
+    memcpy(b + m + 7, ip, il);
+    assert_int_equal(dec(&p, SW_DLT_EN10MB, b, (uint32_t)(m + 7 + il)), SW_DEC_OK);
+    assert_int_equal(p.l4.dport, 80);
+    /* length field larger than the frame */
+    b[m + 4] = 0x05;
+    assert_int_equal(dec(&p, SW_DLT_EN10MB, b, (uint32_t)(m + 7 + il)), SW_DEC_INVALID);
+    assert_true(has_event(&p, SW_EV_PPPOE_PKT_TOO_SMALL));
+    /* session with a non-zero code */
+    n = put_eth(b, 0x8864);
+    n += put_pppoe_session(b + n, 0x0021, ip, (uint16_t)il);
+    b[15] = 0x09;
+    assert_int_equal(dec(&p, SW_DLT_EN10MB, b, (uint32_t)n), SW_DEC_INVALID);
+    assert_true(has_event(&p, SW_EV_PPPOE_WRONG_CODE));
+    /* IPv4 protocol but fewer than 20 bytes */
+    n = put_eth(b, 0x8864);
+    n += put_pppoe_session(b + n, 0x0021, ip, 12);
+    assert_int_equal(dec(&p, SW_DLT_EN10MB, b, (uint32_t)n), SW_DEC_INVALID);
+    assert_true(has_event(&p, SW_EV_PPP_IP4_PKT_TOO_SMALL));
+    n = put_eth(b, 0x8864);
+    n += put_pppoe_session(b + n, 0x0057, ip, 30);
+    assert_int_equal(dec(&p, SW_DLT_EN10MB, b, (uint32_t)n), SW_DEC_INVALID);
+    assert_true(has_event(&p, SW_EV_PPP_IP6_PKT_TOO_SMALL));
+    /* LCP echo: routine, not IP, no event */
+    static const uint8_t lcp[8] = {0x09, 0x01, 0x00, 0x08, 1, 2, 3, 4};
+    n = put_eth(b, 0x8864);
+    n += put_pppoe_session(b + n, 0xc021, lcp, sizeof(lcp));
+    assert_int_equal(dec(&p, SW_DLT_EN10MB, b, (uint32_t)n), SW_DEC_NOT_IP);
+    assert_int_equal(p.n_events, 0);
+    /* IPX: a network protocol we do not read */
+    n = put_eth(b, 0x8864);
+    n += put_pppoe_session(b + n, 0x002b, lcp, sizeof(lcp));
+    assert_int_equal(dec(&p, SW_DLT_EN10MB, b, (uint32_t)n), SW_DEC_NOT_IP);
+    assert_true(has_event(&p, SW_EV_PPP_UNSUP_PROTO));
+    /* not a PPP protocol number at all (even low octet) */
+    n = put_eth(b, 0x8864);
+    n += put_pppoe_session(b + n, 0x0022, lcp, sizeof(lcp));
+    assert_int_equal(dec(&p, SW_DLT_EN10MB, b, (uint32_t)n), SW_DEC_INVALID);
+    assert_true(has_event(&p, SW_EV_PPP_WRONG_TYPE));
+
+    /* discovery: PADI with a Service-Name and a Host-Uniq tag */
+    static const uint8_t padi[] = {0x11, 0x09, 0, 0, 0, 12, 0x01, 0x01, 0, 0,
+                                   0x01, 0x03, 0, 4, 0xde, 0xad, 0xbe, 0xef};
+    n = put_eth(b, 0x8863);
+    memcpy(b + n, padi, sizeof(padi));
+    n += sizeof(padi);
+    assert_int_equal(dec(&p, SW_DLT_EN10MB, b, (uint32_t)n), SW_DEC_NOT_IP);
+    assert_int_equal(p.n_events, 0);
+    /* a tag running past the payload */
+    b[14 + 13] = 5;
+    assert_int_equal(dec(&p, SW_DLT_EN10MB, b, (uint32_t)n), SW_DEC_INVALID);
+    assert_true(has_event(&p, SW_EV_PPPOE_MALFORMED_TAGS));
+    b[14 + 13] = 4;
+    b[14 + 1] = 0x42; /* unknown discovery code */
+    assert_int_equal(dec(&p, SW_DLT_EN10MB, b, (uint32_t)n), SW_DEC_INVALID);
+    assert_true(has_event(&p, SW_EV_PPPOE_WRONG_CODE));
+    /* every truncation of a session packet is handled */
+    n = put_eth(b, 0x8864);
+    n += put_pppoe_session(b + n, 0x0021, ip, (uint16_t)il);
+    for (size_t cut = 0; cut < n; cut++) {
+        sw_dec_result r = dec(&p, SW_DLT_EN10MB, b, (uint32_t)cut);
+        assert_true(r == SW_DEC_INVALID);
+    }
+}
+
+static void test_ppp_link(void **state)
+{
+    (void)state;
+    uint8_t b[128];
+    b[0] = 0xff, b[1] = 0x03, b[2] = 0x00, b[3] = 0x21;
+    size_t n = 4 + put_ipv4(b + 4, 17, 8, A4, B4);
+    n += put_udp(b + n, 1000, 2000, 0);
+    sw_packet p;
+    uint64_t k = ctr(SW_DEC_CTR_PPP);
+    assert_int_equal(dec(&p, SW_DLT_PPP, b, (uint32_t)n), SW_DEC_OK);
+    assert_int_equal(ctr(SW_DEC_CTR_PPP), k + 1);
+    assert_int_equal(p.l4.dport, 2000);
+    /* address and control elided */
+    assert_int_equal(dec(&p, SW_DLT_PPP, b + 2, (uint32_t)n - 2), SW_DEC_OK);
+    assert_int_equal(p.l4.sport, 1000);
+    assert_int_equal(dec(&p, SW_DLT_PPP, b, 2), SW_DEC_INVALID);
+    assert_true(has_event(&p, SW_EV_PPP_PKT_TOO_SMALL));
+    assert_int_equal(dec(&p, SW_DLT_PPP, b, 3), SW_DEC_INVALID);
+}
+
+/* IPv4/UDP with payload pl (Teredo between a client and port 3544). */
+static size_t put_udp4(uint8_t *b, uint16_t sport, uint16_t dport, const uint8_t *pl,
+                       uint16_t pl_len)
+{
+    size_t n = put_eth(b, 0x0800);
+    n += put_ipv4(b + n, 17, (uint16_t)(8 + pl_len), A4, B4);
+    put_udp(b + n, sport, dport, 0);
+    b[n + 4] = (uint8_t)((8 + pl_len) >> 8);
+    b[n + 5] = (uint8_t)(8 + pl_len);
+    memcpy(b + n + 8, pl, pl_len);
+    return n + 8 + pl_len;
+}
+
+static void test_teredo(void **state)
+{
+    (void)state;
+    uint8_t in[256], b[320];
+    /* IPv6/TCP SYN 2001:db8::1 -> 2001:db8::2 */
+    uint8_t tcp[40];
+    size_t tl = put_tcp_syn(tcp);
+    size_t il = put_ipv6(in, 6, (uint16_t)tl, A6, B6);
+    memcpy(in + il, tcp, tl);
+    il += tl;
+    sw_packet p;
+    size_t n = put_udp4(b, 50000, 3544, in, (uint16_t)il);
+    uint64_t k = ctr(SW_DEC_CTR_TEREDO);
+    assert_int_equal(dec(&p, SW_DLT_EN10MB, b, (uint32_t)n), SW_DEC_OK);
+    assert_int_equal(ctr(SW_DEC_CTR_TEREDO), k + 1);
+    assert_int_equal(p.l2.tunnel_type, SW_TUN_TEREDO);
+    assert_int_equal(p.ip.version, 6);
+    assert_int_equal(p.ip.src[15], 1);
+    assert_int_equal(p.l4.dport, 80);
+    /* origin indication before the IPv6 packet */
+    uint8_t o[300] = {0x00, 0x00, 0x0d, 0x96, 1, 2, 3, 4};
+    memcpy(o + 8, in, il);
+    n = put_udp4(b, 3544, 50000, o, (uint16_t)(il + 8));
+    assert_int_equal(dec(&p, SW_DLT_EN10MB, b, (uint32_t)n), SW_DEC_OK);
+    assert_int_equal(p.l2.tunnel_type, SW_TUN_TEREDO);
+    assert_int_equal(p.l4.dport, 80);
+    /* authentication (client id 2 bytes, auth value 1 byte) then origin */
+    uint8_t a[320] = {0x00, 0x01, 2, 1, 'i', 'd', 0x55, 1, 2, 3, 4, 5, 6, 7, 8, 0};
+    memcpy(a + 16, o, il + 8);
+    n = put_udp4(b, 3544, 50000, a, (uint16_t)(il + 24));
+    assert_int_equal(dec(&p, SW_DLT_EN10MB, b, (uint32_t)n), SW_DEC_OK);
+    assert_int_equal(p.l2.tunnel_type, SW_TUN_TEREDO);
+    assert_int_equal(p.l4.dport, 80);
+    /* what is not exactly one IPv6 packet stays UDP, untouched */
+    uint8_t bad[256];
+    memcpy(bad, in, il);
+    bad[5] += 1; /* payload length one more than there is */
+    n = put_udp4(b, 50000, 3544, bad, (uint16_t)il);
+    assert_int_equal(dec(&p, SW_DLT_EN10MB, b, (uint32_t)n), SW_DEC_OK);
+    assert_int_equal(p.l2.tunnel_type, SW_TUN_NONE);
+    assert_int_equal(p.ip.version, 4);
+    assert_int_equal(p.l4.dport, 3544);
+    memcpy(bad, in, il);
+    bad[7] = 0; /* hop limit 0 */
+    n = put_udp4(b, 50000, 3544, bad, (uint16_t)il);
+    assert_int_equal(dec(&p, SW_DLT_EN10MB, b, (uint32_t)n), SW_DEC_OK);
+    assert_int_equal(p.l2.tunnel_type, SW_TUN_NONE);
+    n = put_udp4(b, 50000, 3544, in, 39);
+    assert_int_equal(dec(&p, SW_DLT_EN10MB, b, (uint32_t)n), SW_DEC_OK);
+    assert_int_equal(p.l2.tunnel_type, SW_TUN_NONE);
+    /* auth header longer than the packet */
+    a[2] = 250;
+    n = put_udp4(b, 3544, 50000, a, (uint16_t)(il + 24));
+    assert_int_equal(dec(&p, SW_DLT_EN10MB, b, (uint32_t)n), SW_DEC_OK);
+    assert_int_equal(p.l2.tunnel_type, SW_TUN_NONE);
+    /* another port: plain UDP by default, a tunnel with ports: any */
+    n = put_udp4(b, 50000, 32900, in, (uint16_t)il);
+    assert_int_equal(dec(&p, SW_DLT_EN10MB, b, (uint32_t)n), SW_DEC_OK);
+    assert_int_equal(p.l2.tunnel_type, SW_TUN_NONE);
+    ctx.cfg.teredo_any_port = true;
+    assert_int_equal(dec(&p, SW_DLT_EN10MB, b, (uint32_t)n), SW_DEC_OK);
+    assert_int_equal(p.l2.tunnel_type, SW_TUN_TEREDO);
+    ctx.cfg.teredo_enabled = false;
+    n = put_udp4(b, 50000, 3544, in, (uint16_t)il);
+    assert_int_equal(dec(&p, SW_DLT_EN10MB, b, (uint32_t)n), SW_DEC_OK);
+    assert_int_equal(p.l2.tunnel_type, SW_TUN_NONE);
+    ctx.cfg.teredo_enabled = true;
+    ctx.cfg.teredo_any_port = false;
+}
+
+static void test_teredo_config(void **state)
+{
+    (void)state;
+    char err[256] = "";
+    sw_dec_config c;
+    sw_dec_config_defaults(&c);
+    assert_true(c.teredo_enabled);
+    assert_int_equal(c.n_teredo_ports, 1);
+    assert_int_equal(c.teredo_ports[0], 3544);
+    sw_cfg_node *root = sw_cfg_load_string(
+        "decoder:\n  teredo:\n    enabled: no\n    ports: [3544, 3545]\n", err, sizeof err);
+    assert_int_equal(sw_dec_config_load(root, &c, err, sizeof err), 0);
+    assert_false(c.teredo_enabled);
+    assert_int_equal(c.n_teredo_ports, 2);
+    assert_int_equal(c.teredo_ports[1], 3545);
+    sw_cfg_free(root);
+    root = sw_cfg_load_string("decoder:\n  teredo:\n    ports: any\n", err, sizeof err);
+    assert_int_equal(sw_dec_config_load(root, &c, err, sizeof err), 0);
+    assert_true(c.teredo_any_port);
+    sw_cfg_free(root);
+    root = sw_cfg_load_string("decoder:\n  teredo:\n    ports: [70000]\n", err, sizeof err);
+    assert_int_equal(sw_dec_config_load(root, &c, err, sizeof err), -1);
+    assert_non_null(strstr(err, "decoder.teredo.ports"));
+    sw_cfg_free(root);
+}
+
 static void test_truncations(void **state)
 {
     (void)state;
@@ -1002,6 +1234,8 @@ int main(void)
         cmocka_unit_test(test_vxlan_and_ipip),
         cmocka_unit_test(test_max_layers),
         cmocka_unit_test(test_truncations),
+        cmocka_unit_test(test_pppoe), cmocka_unit_test(test_ppp_link),
+        cmocka_unit_test(test_teredo), cmocka_unit_test(test_teredo_config),
         cmocka_unit_test(test_names_and_counters),
         cmocka_unit_test(test_pair_hash),
     };

@@ -31,6 +31,8 @@ typedef struct run {
     uint32_t first_len;
 } run;
 
+static const sw_dec_config *g_cfg; /* NULL: defaults */
+
 static void run_file(run *r, const char *path)
 {
     char err[PCAP_ERRBUF_SIZE];
@@ -40,7 +42,7 @@ static void run_file(run *r, const char *path)
     memset(r, 0, sizeof(*r));
     sw_dec_config c;
     sw_dec_config_defaults(&c);
-    sw_dec_ctx_init(&r->dec, &c);
+    sw_dec_ctx_init(&r->dec, g_cfg ? g_cfg : &c);
     sw_defrag_config dc;
     sw_defrag_config_defaults(&dc);
     dc.memcap = 16u << 20;
@@ -193,6 +195,66 @@ static void test_sll2(void **state)
     assert_int_equal(R.pk[2].ip.version, 6);
     assert_int_equal(R.pk[2].ip.src[0], 0xfe);
     assert_int_equal(R.pk[2].ip.src[15], 0xaf);
+    done(&R);
+}
+
+/* PPPoE discovery, LCP/PAP/IPCP and IPv6 (ICMPv6, DHCPv6) sessions
+ * (tshark: 65 PPPoE frames, 4 discovery, 25 IPv6). */
+static void test_pppoe_pcap(void **state)
+{
+    (void)state;
+    run_test_pcap(&R, "zeek-pppoe.pcap");
+    assert_int_equal(R.n, 65);
+    assert_int_equal(dctr(&R, SW_DEC_CTR_PPPOE), 65);
+    assert_int_equal(dctr(&R, SW_DEC_CTR_IPV6), 25);
+    assert_int_equal(R.ok, 25);
+    assert_int_equal(R.not_ip, 40);
+    assert_int_equal(R.invalid, 0);
+    /* frame 54: fc00:0:2:100::1:1 -> fc00::1, ICMPv6 echo request */
+    const sw_packet *p = &R.pk[53];
+    assert_int_equal(p->ip.version, 6);
+    assert_int_equal(p->ip.proto, 58);
+    assert_int_equal(p->ip.src[0], 0xfc);
+    assert_int_equal(p->ip.src[15], 0x01);
+    assert_int_equal(p->ip.dst[15], 0x01);
+    assert_int_equal(p->ip.dst[5], 0x00);
+    done(&R);
+}
+
+/* Teredo: frames 6, 7 and 30 use port 3544 (tshark decodes those three);
+ * the relay traffic on 32900 is Teredo only when every port is tried. */
+static void test_teredo_pcap(void **state)
+{
+    (void)state;
+    run_test_pcap(&R, "zeek-tunnels-Teredo.pcap");
+    assert_int_equal(R.n, 78);
+    assert_int_equal(dctr(&R, SW_DEC_CTR_TEREDO), 3);
+    const sw_packet *p = &R.pk[5]; /* fe80::8000:ffff:ffff:fffd -> ff02::2, RS */
+    assert_int_equal(p->l2.tunnel_type, SW_TUN_TEREDO);
+    assert_int_equal(p->ip.version, 6);
+    assert_int_equal(p->ip.proto, 58);
+    assert_int_equal(p->ip.src[0], 0xfe);
+    assert_int_equal(p->ip.src[8], 0x80);
+    assert_int_equal(p->ip.src[15], 0xfd);
+    assert_int_equal(p->ip.dst[0], 0xff);
+    assert_int_equal(p->ip.dst[15], 0x02);
+    assert_int_equal(R.pk[28].l2.tunnel_type, SW_TUN_NONE); /* frame 29: 3797 -> 32900 */
+    done(&R);
+
+    sw_dec_config c;
+    sw_dec_config_defaults(&c);
+    c.teredo_any_port = true;
+    g_cfg = &c;
+    run_test_pcap(&R, "zeek-tunnels-Teredo.pcap");
+    g_cfg = NULL;
+    assert_int_equal(dctr(&R, SW_DEC_CTR_TEREDO), 27);
+    /* frame 30: 2001:0:4137:9e50:8000:f12a:b9c8:2815 -> 2001:4860:0:2001::68 */
+    p = &R.pk[29];
+    assert_int_equal(p->l2.tunnel_type, SW_TUN_TEREDO);
+    assert_int_equal(p->ip.src[1], 0x01);
+    assert_int_equal(p->ip.src[4], 0x41);
+    assert_int_equal(p->ip.dst[2], 0x48);
+    assert_int_equal(p->ip.dst[15], 0x68);
     done(&R);
 }
 
@@ -441,6 +503,8 @@ int main(void)
         cmocka_unit_test(test_ipv4_defrag_pcaps),
         cmocka_unit_test(test_ipv6_defrag_pcaps),
         cmocka_unit_test(test_malformed_corpus),
+        cmocka_unit_test(test_pppoe_pcap),
+        cmocka_unit_test(test_teredo_pcap),
         cmocka_unit_test(test_sv_ipv4_truncated),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -84,8 +84,13 @@ def read_reply(f):
 
 
 class SyslogReceiver:
-    """RFC 6587 octet-counting receiver; stop() reads what the sensor sent
-    before closing, like a receiver that is shut down."""
+    """RFC 6587 octet-counting receiver. stop() shuts down the way a careful
+    receiver does: it half-closes (FIN to the sensor), keeps reading until
+    the sensor closes its side, then closes. TCP syslog has no
+    acknowledgements, so a receiver that closes with unread bytes in its
+    socket loses them whatever the sender does; what is tested is that the
+    sensor notices the FIN, stops writing into the dying connection and
+    resends nothing twice after reconnecting."""
 
     def __init__(self, port):
         self.port, self.msgs, self.bad = port, [], []
@@ -117,13 +122,19 @@ class SyslogReceiver:
     def conn(self, c):
         c.settimeout(0.05)
         buf = b""
+        deadline = None
         while True:
+            if self.stopping and deadline is None:
+                c.shutdown(socket.SHUT_WR)
+                deadline = time.time() + 10
             try:
                 d = c.recv(65536)
             except socket.timeout:
-                if self.stopping:
-                    break
+                if deadline is not None and time.time() > deadline:
+                    break  # the sensor never answered the FIN: it was idle
                 continue
+            except ConnectionResetError:
+                break
             if not d:
                 break
             buf += d

@@ -1,5 +1,7 @@
 /* L2-L4 decoders: sw_decode_packet over every linktype the sensor accepts.
- * Input: [linktype selector, bit 6 also "Teredo on any port"][packet bytes]. Checks that every view the
+ * Input: [selector][packet bytes]; the selector's low 6 bits pick the
+ * linktype, bit 6 tries Teredo on every UDP port, bit 7 marks the packet
+ * as cut by a snap length. Checks that every view the
  * decoder hands out lies inside the captured bytes. */
 #include "decoders/decode.h"
 #include "tests/fuzz/fuzz_common.h"
@@ -32,7 +34,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     sw_packet p;
     memset(&p, 0, sizeof p);
-    p.linktype = linktypes[data[0] % (sizeof linktypes / sizeof linktypes[0])];
+    p.linktype = linktypes[(data[0] & 0x3f) % (sizeof linktypes / sizeof linktypes[0])];
     p.data = data + 1;
     p.caplen = (uint32_t)(size - 1);
     p.wirelen = p.caplen + (data[0] >> 7) * 100; /* sometimes "snapped" */

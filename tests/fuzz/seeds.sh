@@ -133,7 +133,7 @@ def is_frag(b, off):
         return b[off + 6] == 44
     return False
 
-LT_INDEX = {1: 0, 0: 1, 12: 2, 108: 3, 101: 4, 113: 5, 228: 6, 229: 7, 276: 8}
+LT_INDEX = {1: 0, 0: 1, 12: 2, 108: 3, 101: 4, 113: 5, 228: 6, 229: 7, 276: 8, 9: 10}
 
 caps = sorted(glob.glob(shared + "/pcaps/**/*.pcap*", recursive=True) +
               glob.glob(src + "/test-pcaps/**/*.pcap*", recursive=True))
@@ -153,6 +153,8 @@ for path in caps:
             continue
         seen_pkt.add(h)
         put("decode", bytes([LT_INDEX[lt]]) + b)
+        if "teredo" in path.lower():
+            put("decode", bytes([LT_INDEX[lt] | 0x40]) + b)  # Teredo on any port
     frags = b""
     flows = {}
     for ts, b in pkts:

@@ -38,16 +38,9 @@ void sw_dec_config_defaults(sw_dec_config *c)
 int sw_dec_config_load(const sw_cfg_node *root, sw_dec_config *c, char *err,
                        size_t errlen)
 {
-    uint64_t v = c->max_layers;
-    if (sw_cfg_get_u64(root, "decoder.max-layers", &v, err, errlen) != 0)
-        return -1;
-    if (v < 1 || v > SW_DEC_MAX_LAYERS_LIMIT) {
-        snprintf(err, errlen, "config: decoder.max-layers: must be 1..%d",
-                 SW_DEC_MAX_LAYERS_LIMIT);
-        return -1;
-    }
-    c->max_layers = (uint32_t)v;
-    if (sw_cfg_get_bool(root, "decoder.teredo.enabled", &c->teredo_enabled, err, errlen) != 0 ||
+    if (sw_cfg_get_u32_in(root, "decoder.max-layers", &c->max_layers, 1,
+                          SW_DEC_MAX_LAYERS_LIMIT, err, errlen) != 0 ||
+        sw_cfg_get_bool(root, "decoder.teredo.enabled", &c->teredo_enabled, err, errlen) != 0 ||
         sw_cfg_get_ports(root, "decoder.teredo.ports", c->teredo_ports, SW_DEC_MAX_TEREDO_PORTS,
                          &c->n_teredo_ports, &c->teredo_any_port, err, errlen) != 0)
         return -1;

@@ -82,27 +82,14 @@ void sw_defrag_config_defaults(sw_defrag_config *c)
 int sw_defrag_config_load(const sw_cfg_node *root, sw_defrag_config *c, char *err,
                           size_t errlen)
 {
-    uint64_t v;
     if (sw_cfg_get_size(root, "defrag.memcap", &c->memcap, err, errlen) != 0)
         return -1;
     if (sw_cfg_get_duration(root, "defrag.timeout", &c->timeout_us, err, errlen) != 0)
         return -1;
-    v = c->max_trackers;
-    if (sw_cfg_get_u64(root, "defrag.trackers", &v, err, errlen) != 0)
+    if (sw_cfg_get_u32_in(root, "defrag.trackers", &c->max_trackers, 1, 1u << 24, err,
+                          errlen) != 0 ||
+        sw_cfg_get_u32_in(root, "defrag.max-frags", &c->max_frags, 1, 1u << 24, err, errlen) != 0)
         return -1;
-    if (v < 1 || v > (1u << 24)) {
-        snprintf(err, errlen, "config: defrag.trackers: must be 1..16777216");
-        return -1;
-    }
-    c->max_trackers = (uint32_t)v;
-    v = c->max_frags;
-    if (sw_cfg_get_u64(root, "defrag.max-frags", &v, err, errlen) != 0)
-        return -1;
-    if (v < 1 || v > (1u << 24)) {
-        snprintf(err, errlen, "config: defrag.max-frags: must be 1..16777216");
-        return -1;
-    }
-    c->max_frags = (uint32_t)v;
     const char *pol = NULL;
     if (sw_cfg_get_str(root, "defrag.policy", &pol, err, errlen) != 0)
         return -1;

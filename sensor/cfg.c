@@ -463,6 +463,22 @@ int sw_cfg_get_duration(const sw_cfg_node *root, const char *path, uint64_t *out
     return 0;
 }
 
+int sw_cfg_get_u32_in(const sw_cfg_node *root, const char *path, uint32_t *out, uint32_t lo,
+                      uint32_t hi, char *err, size_t errlen)
+{
+    uint64_t v = *out;
+    if (!sw_cfg_get(root, path))
+        return 0;
+    if (sw_cfg_get_u64(root, path, &v, err, errlen) < 0)
+        return -1;
+    if (v < lo || v > hi) {
+        snprintf(err, errlen, "config: %s: must be %u..%u", path, lo, hi);
+        return -1;
+    }
+    *out = (uint32_t)v;
+    return 0;
+}
+
 static int parse_port(const char *path, const char *v, uint16_t *out, char *err, size_t errlen)
 {
     char *end = NULL;

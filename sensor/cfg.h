@@ -37,6 +37,10 @@ int sw_cfg_get_int(const sw_cfg_node *root, const char *path, int64_t *out,
                    char *err, size_t errlen);
 int sw_cfg_get_double(const sw_cfg_node *root, const char *path, double *out,
                       char *err, size_t errlen);
+/* An unsigned count that must lie in lo..hi (the value *out already holds
+ * when the key is absent is not checked); -1 names the key and the range. */
+int sw_cfg_get_u32_in(const sw_cfg_node *root, const char *path, uint32_t *out, uint32_t lo,
+                      uint32_t hi, char *err, size_t errlen);
 /* yes/no/true/false/on/off/1/0 */
 int sw_cfg_get_bool(const sw_cfg_node *root, const char *path, bool *out,
                     char *err, size_t errlen);

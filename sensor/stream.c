@@ -43,16 +43,11 @@ void sw_stream_config_defaults(sw_stream_config *c)
 int sw_stream_config_load(const sw_cfg_node *root, sw_stream_config *c, char *err,
                           size_t errlen)
 {
-    uint64_t ms = c->max_segments;
     if (sw_cfg_get_size(root, "stream.reassembly.memcap", &c->memcap, err, errlen) ||
         sw_cfg_get_size(root, "stream.reassembly.depth", &c->depth, err, errlen) ||
-        sw_cfg_get_u64(root, "stream.reassembly.max-segments", &ms, err, errlen))
+        sw_cfg_get_u32_in(root, "stream.reassembly.max-segments", &c->max_segments, 1, 1000000,
+                          err, errlen))
         return -1;
-    if (ms == 0 || ms > 1000000) {
-        snprintf(err, errlen, "config: stream.reassembly.max-segments: must be 1 .. 1000000");
-        return -1;
-    }
-    c->max_segments = (uint32_t)ms;
     return 0;
 }
 

@@ -39,44 +39,20 @@ static int load_vars(const sw_cfg_node *root, const char *path,
 
 int sw_sig_config_load(const struct sw_cfg_node *root, sw_sig_config *c, char *err, size_t errlen)
 {
-    uint64_t v;
     if (load_vars(root, "vars.address-groups", c->addr_vars, &c->n_addr_vars, err, errlen) < 0 ||
         load_vars(root, "vars.port-groups", c->port_vars, &c->n_port_vars, err, errlen) < 0)
         return -1;
     if (sw_cfg_get_str(root, "classification-file", &c->classification_file, err, errlen) < 0)
         return -1;
-    v = c->threshold_entries;
-    if (sw_cfg_get_u64(root, "detect.thresholds.max-entries", &v, err, errlen) < 0)
+    if (sw_cfg_get_u32_in(root, "detect.thresholds.max-entries", &c->threshold_entries, 1,
+                          16u * 1024 * 1024, err, errlen) < 0 ||
+        sw_cfg_get_u32_in(root, "pcre.match-limit", &c->pcre_match_limit, 1, 100000000, err,
+                          errlen) < 0 ||
+        sw_cfg_get_u32_in(root, "detect.inspection-recursion-limit",
+                          &c->inspection_recursion_limit, 1, 1000000, err, errlen) < 0 ||
+        sw_cfg_get_u32_in(root, "detect.packet-alert-max", &c->packet_alert_max, 1, 1024, err,
+                          errlen) < 0)
         return -1;
-    if (v < 1 || v > 16u * 1024 * 1024) {
-        snprintf(err, errlen, "config: detect.thresholds.max-entries: out of range 1..16777216");
-        return -1;
-    }
-    c->threshold_entries = (uint32_t)v;
-    v = c->pcre_match_limit;
-    if (sw_cfg_get_u64(root, "pcre.match-limit", &v, err, errlen) < 0)
-        return -1;
-    if (v < 1 || v > 100000000) {
-        snprintf(err, errlen, "config: pcre.match-limit: out of range");
-        return -1;
-    }
-    c->pcre_match_limit = (uint32_t)v;
-    v = c->inspection_recursion_limit;
-    if (sw_cfg_get_u64(root, "detect.inspection-recursion-limit", &v, err, errlen) < 0)
-        return -1;
-    if (v < 1 || v > 1000000) {
-        snprintf(err, errlen, "config: detect.inspection-recursion-limit: out of range");
-        return -1;
-    }
-    c->inspection_recursion_limit = (uint32_t)v;
-    v = c->packet_alert_max;
-    if (sw_cfg_get_u64(root, "detect.packet-alert-max", &v, err, errlen) < 0)
-        return -1;
-    if (v < 1 || v > 1024) {
-        snprintf(err, errlen, "config: detect.packet-alert-max: out of range 1..1024");
-        return -1;
-    }
-    c->packet_alert_max = (uint32_t)v;
     if (sw_cfg_get_str(root, "detect.cache-dir", &c->cache_dir, err, errlen) < 0)
         return -1;
     return 0;

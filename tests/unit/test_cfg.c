@@ -483,6 +483,52 @@ static void test_packaged_config_loads(void **state)
         fail_msg("%s", g_err);
 }
 
+static void test_ranged_counts_and_ports(void **state)
+{
+    (void)state;
+    const sw_cfg_node *r = load("a:\n  ok: 5\n  low: 0\n  high: 4294967296\n  word: x\n"
+                                "p:\n  one: 53\n  list: [53, 5353]\n  any: any\n"
+                                "  bad: [53, 0]\n  many: [1, 2, 3]\n  map: {a: 1}\n");
+    assert_non_null(r);
+    uint32_t v = 7;
+    assert_int_equal(sw_cfg_get_u32_in(r, "a.absent", &v, 1, 10, g_err, sizeof g_err), 0);
+    assert_int_equal(v, 7);
+    assert_int_equal(sw_cfg_get_u32_in(r, "a.ok", &v, 1, 10, g_err, sizeof g_err), 0);
+    assert_int_equal(v, 5);
+    assert_int_equal(sw_cfg_get_u32_in(r, "a.low", &v, 1, 10, g_err, sizeof g_err), -1);
+    ERR_HAS("a.low: must be 1..10");
+    assert_int_equal(v, 5);
+    assert_int_equal(sw_cfg_get_u32_in(r, "a.high", &v, 1, UINT32_MAX, g_err, sizeof g_err), -1);
+    ERR_HAS("a.high");
+    assert_int_equal(sw_cfg_get_u32_in(r, "a.word", &v, 1, 10, g_err, sizeof g_err), -1);
+    ERR_HAS("a.word");
+
+    uint16_t ports[2];
+    size_t n = 9;
+    bool any = true;
+    assert_int_equal(sw_cfg_get_ports(r, "p.absent", ports, 2, &n, &any, g_err, sizeof g_err), 0);
+    assert_int_equal(n, 9); /* untouched */
+    assert_int_equal(sw_cfg_get_ports(r, "p.one", ports, 2, &n, &any, g_err, sizeof g_err), 0);
+    assert_int_equal(n, 1);
+    assert_int_equal(ports[0], 53);
+    assert_false(any);
+    assert_int_equal(sw_cfg_get_ports(r, "p.list", ports, 2, &n, &any, g_err, sizeof g_err), 0);
+    assert_int_equal(n, 2);
+    assert_int_equal(ports[1], 5353);
+    assert_int_equal(sw_cfg_get_ports(r, "p.any", ports, 2, &n, &any, g_err, sizeof g_err), 0);
+    assert_true(any);
+    assert_int_equal(n, 0);
+    /* "any" only where the caller accepts it */
+    assert_int_equal(sw_cfg_get_ports(r, "p.any", ports, 2, &n, NULL, g_err, sizeof g_err), -1);
+    ERR_HAS("'any' is not a port");
+    assert_int_equal(sw_cfg_get_ports(r, "p.bad", ports, 2, &n, &any, g_err, sizeof g_err), -1);
+    ERR_HAS("p.bad: '0' is not a port");
+    assert_int_equal(sw_cfg_get_ports(r, "p.many", ports, 2, &n, &any, g_err, sizeof g_err), -1);
+    ERR_HAS("at most 2 ports");
+    assert_int_equal(sw_cfg_get_ports(r, "p.map", ports, 2, &n, &any, g_err, sizeof g_err), -1);
+    ERR_HAS("p.map");
+}
+
 #define T(fn) cmocka_unit_test_teardown(fn, teardown)
 
 int main(void)
@@ -502,6 +548,7 @@ int main(void)
         T(test_engine_config_good),
         T(test_engine_config_bad_values),
         T(test_packaged_config_loads),
+        T(test_ranged_counts_and_ports),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

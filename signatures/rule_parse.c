@@ -859,52 +859,6 @@ static sw_parse_result kw_metadata(pstate *p, char *v)
 
 /* Suricata's integer comparison: "N", "!N", "<N", ">N", "<=N", ">=N",
  * "N-M" (exclusive range); decimal or 0x hex. */
-static int parse_uint_cmp(const char *s, sw_u32cmp *out)
-{
-    while (isspace((unsigned char)*s))
-        s++;
-    memset(out, 0, sizeof(*out));
-    if (s[0] == '<' && s[1] == '=')
-        out->op = SW_CMP_LE, s += 2;
-    else if (s[0] == '>' && s[1] == '=')
-        out->op = SW_CMP_GE, s += 2;
-    else if (*s == '<')
-        out->op = SW_CMP_LT, s++;
-    else if (*s == '>')
-        out->op = SW_CMP_GT, s++;
-    else if (*s == '!')
-        out->op = SW_CMP_NE, s++;
-    else if (*s == '=')
-        s++;
-    while (isspace((unsigned char)*s))
-        s++;
-    if (!isdigit((unsigned char)*s))
-        return -1;
-    char *end;
-    errno = 0;
-    unsigned long a = strtoul(s, &end, 0);
-    if (errno || a > UINT32_MAX)
-        return -1;
-    out->a = (uint32_t)a;
-    while (isspace((unsigned char)*end))
-        end++;
-    if (*end == '-' && out->op == SW_CMP_EQ) {
-        s = end + 1;
-        while (isspace((unsigned char)*s))
-            s++;
-        if (!isdigit((unsigned char)*s))
-            return -1;
-        unsigned long b = strtoul(s, &end, 0);
-        if (b > UINT32_MAX || b <= a)
-            return -1;
-        out->op = SW_CMP_RANGE;
-        out->b = (uint32_t)b;
-        while (isspace((unsigned char)*end))
-            end++;
-    }
-    return *end ? -1 : 0;
-}
-
 static sw_parse_result kw_event(pstate *p, const char *kw, char *v)
 {
     sw_rule *r = p->r;
@@ -952,7 +906,7 @@ static sw_parse_result kw_vlan_id(pstate *p, char *v)
             c->layer = (int8_t)li;
         }
     }
-    if (parse_uint_cmp(v, &c->cmp) < 0 || c->cmp.a > 4095)
+    if (sw_u32cmp_parse(v, &c->cmp) < 0 || c->cmp.a > 4095)
         return fail(p, "vlan.id: bad value '%s'", v);
     r->n_vlan++;
     return SW_PARSE_OK;
@@ -1046,7 +1000,7 @@ static sw_parse_result parse_option(pstate *p, char *kw, char *v)
     if (!strcmp(kw, "vlan.id"))
         return kw_vlan_id(p, v);
     if (!strcmp(kw, "dns.opcode")) {
-        if (!v || parse_uint_cmp(v, &r->dns_opcode) < 0 || r->dns_opcode.a > 15)
+        if (!v || sw_u32cmp_parse(v, &r->dns_opcode) < 0 || r->dns_opcode.a > 15)
             return fail(p, "dns.opcode: bad value");
         r->has_dns_opcode = true;
         return SW_PARSE_OK;

@@ -6,6 +6,7 @@
  * every form used in practice ("!$HOME_NET", "[$HOME_NET,!1.2.3.4]"). */
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -425,50 +426,53 @@ bool sw_port_match(const sw_port_set *s, uint16_t port)
     return pos || !has_pos;
 }
 
-/* ---- length comparisons: "N", "<N", ">N", "<=N", ">=N", "!N", "N<>M" ---- */
+/* ---- unsigned comparisons (dsize, bsize, urilen, vlan.id, itype, ...) ---- */
+
+/* Decimal, or hex with 0x; never octal ("010" is ten). */
+static bool parse_num(const char *s, char **end, unsigned long *v)
+{
+    if (!isdigit((unsigned char)*s))
+        return false;
+    bool hex = s[0] == '0' && (s[1] == 'x' || s[1] == 'X');
+    errno = 0;
+    *v = strtoul(s + (hex ? 2 : 0), end, hex ? 16 : 10);
+    return errno == 0 && *v <= UINT32_MAX && *end != s + (hex ? 2 : 0);
+}
+
+/* Suricata's unsigned comparisons: N, =N, <N, >N, <=N, >=N, !N, and the
+ * exclusive ranges N<>M and N-M. */
 int sw_u32cmp_parse(const char *s, sw_u32cmp *out)
 {
     while (isspace((unsigned char)*s))
         s++;
     memset(out, 0, sizeof(*out));
-    char *end;
-    unsigned long a, b;
-    if (s[0] == '<' && s[1] == '=') {
-        out->op = SW_CMP_LE;
-        s += 2;
-    } else if (s[0] == '>' && s[1] == '=') {
-        out->op = SW_CMP_GE;
-        s += 2;
-    } else if (*s == '<') {
-        out->op = SW_CMP_LT;
+    if (s[0] == '<' && s[1] == '=')
+        out->op = SW_CMP_LE, s += 2;
+    else if (s[0] == '>' && s[1] == '=')
+        out->op = SW_CMP_GE, s += 2;
+    else if (*s == '<')
+        out->op = SW_CMP_LT, s++;
+    else if (*s == '>')
+        out->op = SW_CMP_GT, s++;
+    else if (*s == '!')
+        out->op = SW_CMP_NE, s++;
+    else if (*s == '=')
         s++;
-    } else if (*s == '>') {
-        out->op = SW_CMP_GT;
-        s++;
-    } else if (*s == '!') {
-        out->op = SW_CMP_NE;
-        s++;
-    } else if (*s == '=') {
-        s++;
-    }
     while (isspace((unsigned char)*s))
         s++;
-    if (!isdigit((unsigned char)*s))
-        return -1;
-    a = strtoul(s, &end, 10);
-    if (a > UINT32_MAX)
+    char *end;
+    unsigned long a, b;
+    if (!parse_num(s, &end, &a))
         return -1;
     out->a = (uint32_t)a;
     while (isspace((unsigned char)*end))
         end++;
-    if (end[0] == '<' && end[1] == '>' && out->op == SW_CMP_EQ) {
-        s = end + 2;
+    bool arrow = end[0] == '<' && end[1] == '>';
+    if ((arrow || end[0] == '-') && out->op == SW_CMP_EQ) {
+        s = end + (arrow ? 2 : 1);
         while (isspace((unsigned char)*s))
             s++;
-        if (!isdigit((unsigned char)*s))
-            return -1;
-        b = strtoul(s, &end, 10);
-        if (b > UINT32_MAX || b <= a)
+        if (!parse_num(s, &end, &b) || b <= a)
             return -1;
         out->b = (uint32_t)b;
         out->op = SW_CMP_RANGE;

@@ -983,6 +983,16 @@ char *sw_app_checkin_name(sw_flow *f)
     return f->app ? ((sw_flow_app *)f->app)->checkin_name : NULL;
 }
 
+bool sw_app_stream_sizes(const sw_flow *f, uint64_t *client, uint64_t *server)
+{
+    const sw_flow_app *a = f->app;
+    if (!a)
+        return false;
+    *client = a->st[0].delivered + (a->st[0].started ? 1 : 0);
+    *server = a->st[1].delivered + (a->st[1].started ? 1 : 0);
+    return true;
+}
+
 uint8_t *sw_app_detect_flags(sw_flow *f)
 {
     return f->app ? &((sw_flow_app *)f->app)->detect_flags : NULL;

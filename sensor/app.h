@@ -35,5 +35,9 @@ const char *sw_app_flow_proto(sw_worker *w, const sw_flow *f, char *buf, size_t 
 struct sw_detect_worker *sw_app_detect(sw_worker *w);
 /* The same as a rule-engine protocol id, cached with the name. */
 int sw_app_flow_id(sw_worker *w, const sw_flow *f);
+/* In-order bytes each side of a TCP flow has sent, plus one for its SYN
+ * (Suricata's stream_size arithmetic); false before the flow has state.
+ * Counts stop at the reassembly depth. */
+bool sw_app_stream_sizes(const sw_flow *f, uint64_t *client, uint64_t *server);
 
 #endif

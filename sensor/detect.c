@@ -535,6 +535,12 @@ static void input_from(sw_worker *w, sw_detect_input *in, sw_flow *f, const sw_p
         in->established = f->state != SW_FLOW_NEW ||
                           (f->key.proto != 6 && f->pkts_ts && f->pkts_tc);
         in->app_proto = sw_app_flow_id(w, f);
+        uint64_t c, s;
+        if (f->key.proto == 6 && sw_app_stream_sizes(f, &c, &s)) {
+            in->has_stream_size = true;
+            in->client_bytes = c > UINT32_MAX ? UINT32_MAX : (uint32_t)c;
+            in->server_bytes = s > UINT32_MAX ? UINT32_MAX : (uint32_t)s;
+        }
     }
 }
 
@@ -816,6 +822,14 @@ void sw_detect_packet(sw_worker *w, sw_flow *f, const sw_packet *p, bool to_serv
     for (unsigned i = 0; i < in.vlan_count; i++)
         in.vlan_id[i] = p->l2.vlan_id[i];
     in.dsize = p->l4.payload_len;
+    if (p->ip.proto == 6) {
+        in.has_tcp_flags = true;
+        in.tcp_flags = p->l4.tcp_flags;
+    } else if (p->ip.proto == 1 || p->ip.proto == 58) {
+        in.has_icmp = true;
+        in.icmp_type = p->l4.icmp_type;
+        in.icmp_code = p->l4.icmp_code;
+    }
     in.buf[SW_BUF_PAYLOAD].ptr = p->l4.payload;
     in.buf[SW_BUF_PAYLOAD].len = p->l4.payload_len;
     in.payload_streamed = payload_streamed;

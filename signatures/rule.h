@@ -203,6 +203,9 @@ typedef struct sw_vlan_cond {
     uint8_t mode; /* 0 any, 1 all, 2 layer */
 } sw_vlan_cond;
 
+enum { SW_FLAGS_EXACT, SW_FLAGS_PLUS, SW_FLAGS_ANY, SW_FLAGS_NOT };
+enum { SW_SSIZE_CLIENT = 1, SW_SSIZE_SERVER, SW_SSIZE_BOTH, SW_SSIZE_EITHER };
+
 typedef struct sw_rule {
     uint32_t gid, sid, rev;
     uint8_t action; /* sw_sig_action */
@@ -215,6 +218,19 @@ typedef struct sw_rule {
     bool noalert;
     bool has_dsize;
     sw_u32cmp dsize;
+    /* Packet-header conditions; a rule with any of them inspects packets,
+     * never reassembled stream data or transactions. */
+    bool packet_only;
+    bool has_flags;
+    uint8_t flags, flags_mask; /* TCP flags compared after & flags_mask */
+    uint8_t flags_mod;         /* SW_FLAGS_EXACT, _PLUS, _ANY, _NOT */
+    bool has_itype, has_icode;
+    sw_u32cmp itype, icode;
+    bool has_ip_proto;
+    sw_u32cmp ip_proto;
+    /* stream_size: bytes sent by the client, the server, both or either */
+    uint8_t stream_size_side; /* 0 none, SW_SSIZE_* */
+    sw_u32cmp stream_size;
     /* app-layer-event / decode-event names, lower case, without a
      * "decoder." prefix: every one must be among the input's events */
     uint8_t n_events;

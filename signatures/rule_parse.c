@@ -912,6 +912,133 @@ static sw_parse_result kw_vlan_id(pstate *p, char *v)
     return SW_PARSE_OK;
 }
 
+static int tcp_flag_bit(char c)
+{
+    switch (c) {
+    case 'F': case 'f': return 0x01;
+    case 'S': case 's': return 0x02;
+    case 'R': case 'r': return 0x04;
+    case 'P': case 'p': return 0x08;
+    case 'A': case 'a': return 0x10;
+    case 'U': case 'u': return 0x20;
+    case 'E': case 'e': case '2': return 0x40;
+    case 'C': case 'c': case '1': return 0x80;
+    default: return -1;
+    }
+}
+
+/* flags:[!+*]<FSRPAUCE12 or 0>[+*][,<flags to ignore>]: one modifier,
+ * before or after the letters, as Suricata and Snort both accept. */
+static sw_parse_result kw_flags(pstate *p, char *v)
+{
+    sw_rule *r = p->r;
+    if (!v)
+        return fail(p, "flags: missing value");
+    char *comma = strchr(v, ',');
+    if (comma)
+        *comma = 0;
+    char *s = trim(v);
+    int mods = 0, letters = 0;
+    r->flags = 0;
+    r->flags_mod = SW_FLAGS_EXACT;
+    for (; *s; s++) {
+        int bit = tcp_flag_bit(*s);
+        if (bit > 0) {
+            r->flags |= (uint8_t)bit;
+            letters++;
+        } else if (*s == '0') {
+            letters++;
+        } else if (*s == '+' || *s == '*' || *s == '!') {
+            r->flags_mod = *s == '+' ? SW_FLAGS_PLUS : *s == '*' ? SW_FLAGS_ANY : SW_FLAGS_NOT;
+            mods++;
+        } else if (!isspace((unsigned char)*s)) {
+            return fail(p, "flags: unknown flag '%c'", *s);
+        }
+    }
+    if (!letters || mods > 1)
+        return fail(p, "flags: %s", letters ? "more than one modifier" : "no flags");
+    r->flags_mask = 0xff;
+    if (comma) {
+        char *ig = trim(comma + 1);
+        if (!*ig)
+            return fail(p, "flags: empty ignore list");
+        for (; *ig; ig++) {
+            int bit = tcp_flag_bit(*ig);
+            if (bit < 0 && !isspace((unsigned char)*ig))
+                return fail(p, "flags: unknown flag '%c' to ignore", *ig);
+            if (bit > 0)
+                r->flags_mask &= (uint8_t)~bit;
+        }
+    }
+    r->has_flags = true;
+    r->packet_only = true;
+    return SW_PARSE_OK;
+}
+
+/* ip_proto:[!<>]N or a name. */
+static sw_parse_result kw_ip_proto(pstate *p, char *v)
+{
+    static const struct {
+        const char *name;
+        uint8_t num;
+    } names[] = {{"icmp", 1}, {"igmp", 2}, {"ipip", 4}, {"tcp", 6},  {"udp", 17},
+                 {"ipv6", 41}, {"gre", 47}, {"esp", 50}, {"ah", 51}, {"ipv6-icmp", 58},
+                 {"icmpv6", 58}, {"pim", 103}, {"sctp", 132}};
+    sw_rule *r = p->r;
+    char *s = v ? trim(v) : NULL;
+    if (!s || !*s)
+        return fail(p, "ip_proto: missing value");
+    bool neg = *s == '!';
+    char *n = trim(s + (neg ? 1 : 0));
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        if (!strcasecmp(n, names[i].name)) {
+            r->ip_proto.op = neg ? SW_CMP_NE : SW_CMP_EQ;
+            r->ip_proto.a = names[i].num;
+            r->has_ip_proto = true;
+            return SW_PARSE_OK;
+        }
+    }
+    if (sw_u32cmp_parse(s, &r->ip_proto) < 0 || r->ip_proto.a > 255)
+        return fail(p, "ip_proto: bad value '%s'", s);
+    r->has_ip_proto = true;
+    return SW_PARSE_OK;
+}
+
+/* stream_size:<server|client|both|either>,<op>,<n> */
+static sw_parse_result kw_stream_size(pstate *p, char *v)
+{
+    sw_rule *r = p->r;
+    char *f[4];
+    int n = v ? split_commas(v, f, 4) : 0;
+    if (n != 3)
+        return fail(p, "stream_size: expected <side>,<operator>,<number>");
+    if (!strcmp(f[0], "client"))
+        r->stream_size_side = SW_SSIZE_CLIENT;
+    else if (!strcmp(f[0], "server"))
+        r->stream_size_side = SW_SSIZE_SERVER;
+    else if (!strcmp(f[0], "both"))
+        r->stream_size_side = SW_SSIZE_BOTH;
+    else if (!strcmp(f[0], "either"))
+        r->stream_size_side = SW_SSIZE_EITHER;
+    else
+        return fail(p, "stream_size: unknown side '%s'", f[0]);
+    static const char *const ops[] = {"=", "<", ">", "!=", "<=", ">="};
+    static const uint8_t codes[] = {SW_CMP_EQ, SW_CMP_LT, SW_CMP_GT,
+                                    SW_CMP_NE, SW_CMP_LE, SW_CMP_GE};
+    int op = -1;
+    for (int i = 0; i < 6; i++)
+        if (!strcmp(f[1], ops[i]))
+            op = i;
+    char *end;
+    errno = 0;
+    unsigned long num = strtoul(f[2], &end, 10);
+    if (op < 0 || !isdigit((unsigned char)f[2][0]) || *end || errno || num > UINT32_MAX)
+        return fail(p, "stream_size: bad operator or number");
+    r->stream_size.op = codes[op];
+    r->stream_size.a = (uint32_t)num;
+    return SW_PARSE_OK;
+}
+
 static sw_parse_result parse_option(pstate *p, char *kw, char *v)
 {
     sw_rule *r = p->r;
@@ -1005,10 +1132,28 @@ static sw_parse_result parse_option(pstate *p, char *kw, char *v)
         r->has_dns_opcode = true;
         return SW_PARSE_OK;
     }
+    if (!strcmp(kw, "flags") || !strcmp(kw, "tcp.flags")) /* tcp.flags: Suricata 8 */
+        return kw_flags(p, v);
+    if (!strcmp(kw, "itype") || !strcmp(kw, "icode")) {
+        sw_u32cmp *c = kw[1] == 't' ? &r->itype : &r->icode;
+        if (!v || sw_u32cmp_parse(v, c) < 0 || c->a > 255 || (c->op == SW_CMP_RANGE && c->b > 256))
+            return fail(p, "%s: bad value", kw);
+        if (kw[1] == 't')
+            r->has_itype = true;
+        else
+            r->has_icode = true;
+        r->packet_only = true;
+        return SW_PARSE_OK;
+    }
+    if (!strcmp(kw, "ip_proto"))
+        return kw_ip_proto(p, v);
+    if (!strcmp(kw, "stream_size"))
+        return kw_stream_size(p, v);
     if (!strcmp(kw, "dsize")) {
         if (!v || sw_u32cmp_parse(v, &r->dsize) < 0)
             return fail(p, "dsize: bad value");
         r->has_dsize = true;
+        r->packet_only = true;
         return SW_PARSE_OK;
     }
     if (!strcmp(kw, "flow"))

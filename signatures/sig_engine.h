@@ -121,7 +121,8 @@ typedef struct sw_detect_input {
     /* Packet input whose payload the reassembled stream inspects: payload
      * rules that can run on the stream skip the packet (as Suricata's
      * SIG_FLAG_REQUIRE_STREAM rules), rules that need packet semantics
-     * (dsize, no_stream/tcp-pkt) still inspect it. */
+     * (dsize, flags, itype, icode, no_stream/tcp-pkt) still
+     * inspect it. */
     bool payload_streamed;
     int app_proto;    /* sw_app_proto */
     uint32_t dsize;   /* packet payload size for dsize */
@@ -140,6 +141,14 @@ typedef struct sw_detect_input {
     uint8_t dns_opcode;
     uint8_t vlan_count; /* vlan.id: the packet's VLAN ids, outermost first */
     uint16_t vlan_id[3];
+    /* Packet inputs only: the TCP flags (flags) and the ICMP/ICMPv6 type
+     * and code (itype, icode). */
+    bool has_tcp_flags, has_icmp;
+    uint8_t tcp_flags, icmp_type, icmp_code;
+    /* TCP flows: in-order bytes each side has sent, counting the SYN as
+     * one as Suricata's sequence arithmetic does (stream_size). */
+    bool has_stream_size;
+    uint32_t client_bytes, server_bytes;
 } sw_detect_input;
 
 typedef enum sw_sig_action {

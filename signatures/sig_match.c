@@ -452,6 +452,53 @@ static bool vlan_ok(const sw_rule *r, const sw_detect_input *in)
     return true;
 }
 
+/* flags as Suricata: no flags wanted but some set matches only "!";
+ * otherwise compare after dropping the ignored flags. */
+static bool flags_ok(const sw_rule *r, const sw_detect_input *in)
+{
+    if (!in->has_tcp_flags)
+        return false;
+    uint8_t f = in->tcp_flags;
+    if (!r->flags && f)
+        return r->flags_mod == SW_FLAGS_NOT;
+    f &= r->flags_mask;
+    switch (r->flags_mod) {
+    case SW_FLAGS_ANY: return (f & r->flags) != 0;
+    case SW_FLAGS_PLUS: return (f & r->flags) == r->flags;
+    case SW_FLAGS_NOT: return (f & r->flags) != r->flags;
+    default: return f == r->flags;
+    }
+}
+
+static bool stream_size_ok(const sw_rule *r, const sw_detect_input *in)
+{
+    if (!in->has_stream_size)
+        return false;
+    bool c = sw_u32cmp_eval(&r->stream_size, in->client_bytes);
+    bool s = sw_u32cmp_eval(&r->stream_size, in->server_bytes);
+    switch (r->stream_size_side) {
+    case SW_SSIZE_CLIENT: return c;
+    case SW_SSIZE_SERVER: return s;
+    case SW_SSIZE_BOTH: return c && s;
+    default: return c || s;
+    }
+}
+
+static bool packet_header_ok(const sw_rule *r, const sw_detect_input *in)
+{
+    if (r->has_flags && !flags_ok(r, in))
+        return false;
+    if (r->has_itype && !(in->has_icmp && sw_u32cmp_eval(&r->itype, in->icmp_type)))
+        return false;
+    if (r->has_icode && !(in->has_icmp && sw_u32cmp_eval(&r->icode, in->icmp_code)))
+        return false;
+    if (r->has_ip_proto && !sw_u32cmp_eval(&r->ip_proto, in->proto))
+        return false;
+    if (r->stream_size_side && !stream_size_ok(r, in))
+        return false;
+    return true;
+}
+
 /* The buffer as the rule sees it: with dotprefix, "." + buffer. */
 static bool get_buf(sw_sig_thread *t, const sw_rule *r, const sw_detect_input *in, int b,
                     const uint8_t **p, uint32_t *len)
@@ -479,9 +526,13 @@ static bool rule_match(const sw_sig_engine *e, sw_sig_thread *t, const sw_rule *
     bool payload = sw_rule_uses_buf(r, SW_BUF_PAYLOAD);
     if (in->is_stream && !payload)
         return false; /* header-only rules run once per packet, not per chunk */
-    if (in->payload_streamed && payload && !r->has_dsize && !(r->flow & SW_FLOW_NO_STREAM))
+    if (in->payload_streamed && payload && !r->packet_only && !(r->flow & SW_FLOW_NO_STREAM))
         return false;
-    if (r->has_dsize && (in->is_stream || !sw_u32cmp_eval(&r->dsize, in->dsize)))
+    if (r->packet_only && in->is_stream)
+        return false;
+    if (r->has_dsize && !sw_u32cmp_eval(&r->dsize, in->dsize))
+        return false;
+    if (!packet_header_ok(r, in))
         return false;
     if (r->n_flowbits && !flowbits_ok(r, fs))
         return false;

@@ -590,6 +590,113 @@ static void t_header(void **st)
     sw_sig_engine_free(e);
 }
 
+/* flags, itype/icode, ip_proto, stream_size: the ET Open forms. */
+static void t_packet_keywords(void **st)
+{
+    (void)st;
+    sw_sig_engine *e = mk(
+        "alert tcp any any -> any any (msg:\"syn\"; flags:S,12; sid:1;)\n"
+        "alert tcp any any -> any any (msg:\"syn exact\"; flags:S; sid:2;)\n"
+        "alert tcp any any -> any any (msg:\"urg+\"; flags:U+; sid:3;)\n"
+        "alert tcp any any -> any any (msg:\"any of\"; flags:*FR; sid:4;)\n"
+        "alert tcp any any -> any any (msg:\"not ack\"; flags:!A; sid:5;)\n"
+        "alert tcp any any -> any any (msg:\"null\"; flags:0; sid:6;)\n"
+        "alert tcp any any -> any any (msg:\"xmas\"; flags:SFU12; sid:7;)\n"
+        "alert icmp any any -> any any (msg:\"echo\"; itype:8; icode:0; sid:10;)\n"
+        "alert icmp any any -> any any (msg:\"unreach\"; itype:3; icode:>0; sid:11;)\n"
+        "alert icmp any any -> any any (msg:\"range\"; itype:10<>14; sid:12;)\n"
+        "alert ip any any -> any any (msg:\"igmp\"; ip_proto:2; sid:20;)\n"
+        "alert ip any any -> any any (msg:\"not tcp\"; ip_proto:!tcp; sid:21;)\n"
+        "alert tcp any any -> any any (msg:\"small srv\"; flow:established,to_client; "
+        "stream_size:server,<,5; sid:30;)\n"
+        "alert tcp any any -> any any (msg:\"both big\"; stream_size:both,>=,100; sid:31;)\n"
+        "alert tcp any any -> any any (msg:\"syn+data\"; flags:S; content:\"GET\"; sid:40;)\n");
+    sw_detect_input in;
+    in_init(&in);
+    in.has_tcp_flags = true;
+    in.tcp_flags = 0x02; /* SYN */
+    assert_int_equal(run(e, &in), S(1) | S(2) | S(5));
+    in.tcp_flags = 0x02 | 0x80 | 0x40; /* SYN + CWR + ECE: 12 ignored by sid 1 */
+    assert_int_equal(run(e, &in), S(1) | S(5));
+    in.tcp_flags = 0x12; /* SYN/ACK */
+    assert_int_equal(run(e, &in), 0);
+    in.tcp_flags = 0x30; /* URG/ACK */
+    assert_int_equal(run(e, &in), S(3));
+    in.tcp_flags = 0x14; /* RST/ACK */
+    assert_int_equal(run(e, &in), S(4));
+    in.tcp_flags = 0;
+    assert_int_equal(run(e, &in), S(5) | S(6));
+    in.tcp_flags = 0x02 | 0x01 | 0x20 | 0x40 | 0x80;
+    assert_int_equal(run(e, &in), S(3) | S(4) | S(5) | S(7));
+    /* a SYN carrying data: the rule needs the packet, not the stream */
+    in.tcp_flags = 0x02;
+    set_buf(&in, SW_BUF_PAYLOAD, "GET /");
+    in.payload_streamed = true;
+    assert_int_equal(run(e, &in) & S(40), S(40));
+    in.is_stream = true; /* the same bytes from reassembly: no header there */
+    in.has_tcp_flags = false;
+    assert_int_equal(run(e, &in), 0);
+
+    in_init(&in);
+    in.proto = IPPROTO_ICMP;
+    in.has_icmp = true;
+    in.icmp_type = 8;
+    assert_int_equal(run(e, &in), S(10) | S(21));
+    in.icmp_code = 1;
+    assert_int_equal(run(e, &in), S(21));
+    in.icmp_type = 3;
+    assert_int_equal(run(e, &in), S(11) | S(21));
+    in.icmp_code = 0;
+    assert_int_equal(run(e, &in), S(21));
+    in.icmp_type = 13;
+    assert_int_equal(run(e, &in), S(12) | S(21));
+    in.has_icmp = false; /* e.g. an ICMP transaction without a header */
+    assert_int_equal(run(e, &in), S(21));
+    in.proto = 2;
+    assert_int_equal(run(e, &in), S(20) | S(21));
+
+    in_init(&in);
+    in.to_server = false;
+    in.has_stream_size = true;
+    in.client_bytes = 120;
+    in.server_bytes = 4; /* SYN + 3 bytes */
+    assert_int_equal(run(e, &in), S(30));
+    in.server_bytes = 5;
+    assert_int_equal(run(e, &in), 0);
+    in.server_bytes = 100;
+    assert_int_equal(run(e, &in), S(31));
+    in.has_stream_size = false;
+    assert_int_equal(run(e, &in), 0);
+    sw_sig_engine_free(e);
+
+    /* malformed values are errors with the keyword named */
+    const char *bad[] = {
+        "alert tcp any any -> any any (msg:\"x\"; flags:SX; sid:1;)",
+        "alert tcp any any -> any any (msg:\"x\"; flags:+S*; sid:1;)",
+        "alert tcp any any -> any any (msg:\"x\"; flags:,S; sid:1;)",
+        "alert tcp any any -> any any (msg:\"x\"; flags:S,; sid:1;)",
+        "alert icmp any any -> any any (msg:\"x\"; itype:300; sid:1;)",
+        "alert icmp any any -> any any (msg:\"x\"; icode:abc; sid:1;)",
+        "alert ip any any -> any any (msg:\"x\"; ip_proto:nonesuch; sid:1;)",
+        "alert tcp any any -> any any (msg:\"x\"; stream_size:server,<; sid:1;)",
+        "alert tcp any any -> any any (msg:\"x\"; stream_size:middle,<,5; sid:1;)",
+        "alert tcp any any -> any any (msg:\"x\"; stream_size:server,~,5; sid:1;)",
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        sw_sig_report rep;
+        e = sw_sig_engine_build_string(NULL, "bad.rules", bad[i], &rep);
+        assert_non_null(e);
+        if (rep.errors != 1)
+            fail_msg("accepted: %s", bad[i]);
+        const char *kw = strstr(bad[i], "; ") + 2; /* the option after msg */
+        char name[16];
+        snprintf(name, sizeof name, "%.*s", (int)strcspn(kw, ":"), kw);
+        if (!strstr(rep.issues[0].reason, name))
+            fail_msg("'%s' does not name %s", rep.issues[0].reason, name);
+        sw_sig_engine_free(e);
+    }
+}
+
 static void t_bad_rules(void **st)
 {
     (void)st;
@@ -597,7 +704,7 @@ static void t_bad_rules(void **st)
         "alert tcp any any -> any any (msg:\"ok1\"; content:\"a\"; sid:1;)\n"       /* 1 */
         "alert tcp any any -> any any (msg:\"bad\"; content:\"a\" sid:2;)\n"        /* 2 */
         "#alert tcp any any -> any any (msg:\"off\"; content:\"a\"; sid:3;)\n"      /* 3 */
-        "alert tcp any any -> any any (msg:\"unsup\"; itype:8; sid:4;)\n"           /* 4 */
+        "alert tcp any any -> any any (msg:\"unsup\"; ssh_proto:2; sid:4;)\n"       /* 4 */
         "alert tcp any any -> any any (msg:\"ml\"; \\\n"                            /* 5 */
         "    content:\"zz\"; sid:5;)\n"                                             /* 6 */
         "\n"                                                                        /* 7 */
@@ -626,7 +733,7 @@ static void t_bad_rules(void **st)
     assert_int_equal(lines[11], 2);
     assert_int_equal(lines[5], 0);
     assert_int_equal(rep.n_unsupported, 1);
-    assert_string_equal(rep.unsupported[0].keyword, "itype");
+    assert_string_equal(rep.unsupported[0].keyword, "ssh_proto");
     assert_int_equal(payload(e, "a zz b q"), S(1) | S(5) | S(8));
     sw_sig_engine_free(e);
 
@@ -764,6 +871,7 @@ int main(void)
         cmocka_unit_test(t_classification_metadata),
         cmocka_unit_test(t_fast_pattern),
         cmocka_unit_test(t_max_alerts),
+        cmocka_unit_test(t_packet_keywords),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

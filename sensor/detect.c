@@ -75,6 +75,10 @@ typedef struct sw_detect_shared {
      * below them) raise no built-in alert: updates are not infections */
     char trusted[64][128];
     size_t n_trusted;
+    /* detect.alert: what signature alerts show of the bytes that matched,
+     * as Suricata's eve alert options (payload, payload-printable, packet) */
+    bool alert_payload, alert_printable, alert_packet;
+    uint64_t alert_payload_max;
 } sw_detect_shared;
 
 typedef struct sw_detect_worker {
@@ -247,6 +251,18 @@ int sw_detect_shared_init(sw_engine *e, char *err, size_t errlen)
         "officecdn.microsoft.com", "delivery.mp.microsoft.com", "dl.google.com",
         "deb.debian.org", "security.debian.org", "archive.ubuntu.com",
         "download.mozilla.org"};
+    d->alert_payload_max = 4096;
+    if (sw_cfg_get_bool(e->cfg_root, "detect.alert.payload", &d->alert_payload, err, errlen) ||
+        sw_cfg_get_bool(e->cfg_root, "detect.alert.payload-printable", &d->alert_printable, err,
+                        errlen) ||
+        sw_cfg_get_bool(e->cfg_root, "detect.alert.packet", &d->alert_packet, err, errlen) ||
+        sw_cfg_get_size(e->cfg_root, "detect.alert.payload-max", &d->alert_payload_max, err,
+                        errlen))
+        return -1;
+    if (d->alert_payload_max < 1 || d->alert_payload_max > (1u << 20)) {
+        snprintf(err, errlen, "config: detect.alert.payload-max: must be 1..1mb");
+        return -1;
+    }
     const sw_cfg_node *tl = sw_cfg_get(e->cfg_root, "files.trusted-domains");
     if (tl) {
         size_t cap = sizeof d->trusted / sizeof d->trusted[0];
@@ -583,6 +599,35 @@ static void app_objects(sw_worker *w, sw_json *j, const tx_obj *o)
         sw_eve_fileinfo(j, o->file);
 }
 
+/* The bytes a signature alert matched, if the config asks for them: the
+ * inspected payload (packet or stream window, cut at payload-max) and the
+ * packet as captured. */
+static void alert_evidence(const sw_detect_shared *d, sw_json *j, const sw_packet *p,
+                           const sw_detect_input *in)
+{
+    const uint8_t *pl = in->buf[SW_BUF_PAYLOAD].ptr;
+    uint32_t n = in->buf[SW_BUF_PAYLOAD].len;
+    if (!pl && p) { /* a transaction: the payload of the packet that completed it */
+        pl = p->l4.payload;
+        n = p->l4.payload_len;
+    }
+    if (pl && n && (d->alert_payload || d->alert_printable)) {
+        if (n > d->alert_payload_max)
+            n = (uint32_t)d->alert_payload_max;
+        if (d->alert_payload)
+            swj_base64(j, "payload", pl, n);
+        if (d->alert_printable)
+            swj_printable(j, "payload_printable", pl, n);
+        swj_uint(j, "stream", in->is_stream ? 1 : 0);
+    }
+    if (d->alert_packet && p && p->data && p->caplen) {
+        swj_base64(j, "packet", p->data, p->caplen);
+        swj_open_object(j, "packet_info");
+        swj_uint(j, "linktype", (uint64_t)p->linktype);
+        swj_close_object(j);
+    }
+}
+
 static sw_sig_flow *flow_sigstate(sw_flow *f);
 extern uint8_t *sw_app_detect_flags(sw_flow *f);
 #define DF_PASSED 0x04 /* a pass rule matched: no more signature alerts */
@@ -614,6 +659,7 @@ static void run_sigs(sw_worker *w, sw_flow *f, const sw_packet *p, bool to_serve
         alert_begin(w, j, f, p, to_server, in->ts_us);
         alert_object(j, a->gid, a->sid, a->rev, a->msg, a->category, a->severity, a->rule);
         app_objects(w, j, o);
+        alert_evidence(DS(w), j, p ? p : (f && f == w->cur_flow ? w->cur_pkt : NULL), in);
         const uint8_t *s, *d;
         int fam;
         src_dst_of(f, p, to_server, &s, &d, &fam);

@@ -97,6 +97,10 @@ struct sw_worker {
     size_t olen, ocap;
     uint64_t now_us;
     uint64_t cur_pcap_cnt; /* of the packet being processed, for events */
+    /* While the app layer handles a packet: the packet and its flow, so a
+     * transaction alert can show the packet that completed it. */
+    const struct sw_packet *cur_pkt;
+    const struct sw_flow *cur_flow;
     uint64_t next_expire_us;
     uint64_t ctr[SW_WORKER_CTR_COUNT];
 };

@@ -363,6 +363,50 @@ void swj_ip(sw_json *j, const char *key, int family, const uint8_t *addr)
     swj_str(j, key, b);
 }
 
+void swj_base64(sw_json *j, const char *key, const uint8_t *b, size_t n)
+{
+    static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    member(j, key);
+    putc1(j, '"');
+    if (!grow(j, (n + 2) / 3 * 4))
+        return;
+    char *o = j->buf + j->len;
+    size_t i = 0;
+    for (; i + 3 <= n; i += 3) {
+        uint32_t v = (uint32_t)b[i] << 16 | (uint32_t)b[i + 1] << 8 | b[i + 2];
+        *o++ = tab[v >> 18];
+        *o++ = tab[(v >> 12) & 63];
+        *o++ = tab[(v >> 6) & 63];
+        *o++ = tab[v & 63];
+    }
+    if (i < n) {
+        uint32_t v = (uint32_t)b[i] << 16 | (i + 1 < n ? (uint32_t)b[i + 1] << 8 : 0);
+        *o++ = tab[v >> 18];
+        *o++ = tab[(v >> 12) & 63];
+        *o++ = i + 1 < n ? tab[(v >> 6) & 63] : '=';
+        *o++ = '=';
+    }
+    j->len = (size_t)(o - j->buf);
+    j->buf[j->len] = '\0';
+    putc1(j, '"');
+}
+
+void swj_printable(sw_json *j, const char *key, const uint8_t *b, size_t n)
+{
+    member(j, key);
+    putc1(j, '"');
+    uint8_t chunk[256];
+    while (n) {
+        size_t k = n < sizeof(chunk) ? n : sizeof(chunk);
+        for (size_t i = 0; i < k; i++)
+            chunk[i] = (b[i] >= 0x20 && b[i] < 0x7f) || b[i] == '\r' || b[i] == '\n' ? b[i] : '.';
+        swj_escape_append(j, chunk, k);
+        b += k;
+        n -= k;
+    }
+    putc1(j, '"');
+}
+
 void swj_hex(sw_json *j, const char *key, const uint8_t *b, size_t n, char sep)
 {
     member(j, key);

@@ -54,6 +54,12 @@ void swj_ip(sw_json *j, const char *key, int family, const uint8_t *addr);
 /* Lower-case hex of a byte string, e.g. hashes. */
 void swj_hex(sw_json *j, const char *key, const uint8_t *b, size_t n, char sep);
 
+/* Standard base64 with padding (EVE's payload and packet). */
+void swj_base64(sw_json *j, const char *key, const uint8_t *b, size_t n);
+/* Suricata's payload_printable: printable ASCII, CR and LF kept, every
+ * other byte a '.', then JSON-escaped. */
+void swj_printable(sw_json *j, const char *key, const uint8_t *b, size_t n);
+
 /* Formats ts_us into out (at least 32 bytes); returns the length. */
 size_t sw_format_ts(char *out, size_t cap, uint64_t ts_us);
 /* Appends the JSON-escaped form of s to j without quotes or key. */

@@ -134,7 +134,11 @@ void sw_worker_packet(sw_worker *w, sw_packet *p)
     sw_flow_update(w->flows, f, p, to_server);
     if (p->n_events)
         emit_anomalies(w, p, f);
+    w->cur_pkt = p;
+    w->cur_flow = f;
     sw_app_packet(w, f, p, to_server, created);
+    w->cur_pkt = NULL;
+    w->cur_flow = NULL;
 }
 
 /* One packet through the worker, then a quiescent point for the ruleset

@@ -598,6 +598,38 @@ static void test_eve_stats_empty_and_in_event(void **state)
                                 "\"capture\":{\"kernel_packets\":42}}}\n");
 }
 
+/* RFC 4648's test vectors, binary bytes, and Suricata's printable form. */
+static void test_base64_and_printable(void **state)
+{
+    (void)state;
+    sw_json *j = &g_j;
+    static const char *const plain[] = {"", "f", "fo", "foo", "foob", "fooba", "foobar"};
+    static const char *const enc[] = {"", "Zg==", "Zm8=", "Zm9v", "Zm9vYg==", "Zm9vYmE=",
+                                      "Zm9vYmFy"};
+    for (int i = 0; i < 7; i++) {
+        swj_reset(j);
+        swj_base64(j, "b", (const uint8_t *)plain[i], strlen(plain[i]));
+        char want[64];
+        snprintf(want, sizeof want, "{\"b\":\"%s\"}\n", enc[i]);
+        line_is(j, want);
+    }
+    const uint8_t bin[] = {0x00, 0xff, 0xfe, 0x3e, 0x3f};
+    swj_reset(j);
+    swj_base64(j, "b", bin, sizeof bin);
+    const uint8_t txt[] = "GET /a\"b\\c HTTP/1.1\r\n\x01\x7f\xc3\xa9\t!";
+    swj_printable(j, "p", txt, sizeof txt - 1);
+    line_is(j, "{\"b\":\"AP/+Pj8=\",\"p\":\"GET /a\\\"b\\\\c HTTP/1.1\\r\\n.....!\"}\n");
+    /* longer than the printable chunk, and grown past the first buffer */
+    static uint8_t big[70000];
+    for (size_t i = 0; i < sizeof big; i++)
+        big[i] = (uint8_t)('a' + i % 26);
+    swj_reset(j);
+    swj_printable(j, "p", big, sizeof big);
+    swj_base64(j, "b", big, sizeof big);
+    size_t n = swj_finish(j);
+    assert_int_equal(n, strlen("{\"p\":\"\",\"b\":\"\"}\n") + sizeof big + (sizeof big + 2) / 3 * 4);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
 
 int main(void)
@@ -614,6 +646,7 @@ int main(void)
         T(test_double_round_trips),
         T(test_timestamps),
         T(test_ips_and_hex),
+        T(test_base64_and_printable),
         T(test_finish_unbalanced),
         T(test_growth),
         T(test_eve_stats_nesting),

@@ -16,6 +16,7 @@
 
 #define SW_RULE_MAX_SM 96
 #define SW_RULE_MAX_FLOWBITS 8
+#define SW_RULE_MAX_XBITS 4
 #define SW_RULE_MAX_META 32
 
 /* ---- addresses and ports ---- */
@@ -177,6 +178,16 @@ typedef struct sw_flowbit {
     uint32_t ids[4];   /* hashes of the names */
 } sw_flowbit;
 
+/* xbits: flowbits kept per host (ip_src, ip_dst: the same host store) or
+ * per host pair (either direction), with an expiry in packet time. */
+enum { SW_XB_TRACK_SRC, SW_XB_TRACK_DST, SW_XB_TRACK_PAIR };
+typedef struct sw_xbit {
+    uint8_t cmd; /* sw_fb_cmd */
+    uint8_t track;
+    uint32_t id;       /* hash of the name */
+    uint32_t expire_s; /* set/toggle: lifetime */
+} sw_xbit;
+
 typedef enum sw_thr_type { SW_THR_NONE = 0, SW_THR_LIMIT, SW_THR_THRESHOLD, SW_THR_BOTH, SW_THR_DETECTION_FILTER } sw_thr_type;
 typedef enum sw_thr_track { SW_TRACK_SRC = 0, SW_TRACK_DST, SW_TRACK_RULE, SW_TRACK_BOTH } sw_thr_track;
 
@@ -249,6 +260,8 @@ typedef struct sw_rule {
     sw_sm *sm; /* owned */
     uint8_t n_flowbits;
     sw_flowbit flowbits[SW_RULE_MAX_FLOWBITS];
+    uint8_t n_xbits;
+    sw_xbit xbits[SW_RULE_MAX_XBITS];
     sw_threshold threshold;
     uint8_t n_meta;
     sw_meta meta[SW_RULE_MAX_META];

@@ -1039,6 +1039,59 @@ static sw_parse_result kw_stream_size(pstate *p, char *v)
     return SW_PARSE_OK;
 }
 
+/* xbits:<set|unset|toggle|isset|isnotset>,<name>,track <ip_src|ip_dst|ip_pair>
+ *       [,expire <seconds>] (default 30 s, as Suricata) */
+static sw_parse_result kw_xbits(pstate *p, char *v)
+{
+    sw_rule *r = p->r;
+    char *f[5];
+    int n = v ? split_commas(v, f, 5) : 0;
+    if (n < 3 || n > 4)
+        return fail(p, "xbits: expected command,name,track <ip_src|ip_dst|ip_pair>[,expire N]");
+    if (r->n_xbits >= SW_RULE_MAX_XBITS)
+        return fail(p, "xbits: more than %d in one rule", SW_RULE_MAX_XBITS);
+    sw_xbit *x = &r->xbits[r->n_xbits];
+    memset(x, 0, sizeof(*x));
+    static const char *const cmds[] = {"set", "isset", "isnotset", "unset", "toggle"};
+    static const uint8_t codes[] = {SW_FB_SET, SW_FB_ISSET, SW_FB_ISNOTSET, SW_FB_UNSET,
+                                    SW_FB_TOGGLE};
+    int c = -1;
+    for (int i = 0; i < 5; i++)
+        if (!strcmp(f[0], cmds[i]))
+            c = i;
+    if (c < 0)
+        return fail(p, "xbits: unknown command '%s'", f[0]);
+    x->cmd = codes[c];
+    if (!*f[1] || strpbrk(f[1], " \t|&"))
+        return fail(p, "xbits: bad name '%s'", f[1]);
+    x->id = sw_flowbit_hash(f[1], strlen(f[1]));
+    if (strncmp(f[2], "track", 5) != 0)
+        return fail(p, "xbits: expected 'track' after the name");
+    const char *t = trim(f[2] + 5);
+    if (!strcmp(t, "ip_src"))
+        x->track = SW_XB_TRACK_SRC;
+    else if (!strcmp(t, "ip_dst"))
+        x->track = SW_XB_TRACK_DST;
+    else if (!strcmp(t, "ip_pair"))
+        x->track = SW_XB_TRACK_PAIR;
+    else
+        return fail(p, "xbits: unknown track '%s'", t);
+    x->expire_s = 30;
+    if (n == 4) {
+        if (strncmp(f[3], "expire", 6) != 0)
+            return fail(p, "xbits: expected 'expire N', got '%s'", f[3]);
+        const char *e = trim(f[3] + 6);
+        char *end;
+        errno = 0;
+        unsigned long s = strtoul(e, &end, 10);
+        if (!isdigit((unsigned char)*e) || *end || errno || s == 0 || s > 31536000)
+            return fail(p, "xbits: bad expire '%s'", e);
+        x->expire_s = (uint32_t)s;
+    }
+    r->n_xbits++;
+    return SW_PARSE_OK;
+}
+
 static sw_parse_result parse_option(pstate *p, char *kw, char *v)
 {
     sw_rule *r = p->r;
@@ -1160,6 +1213,8 @@ static sw_parse_result parse_option(pstate *p, char *kw, char *v)
         return v ? kw_flow(p, v) : fail(p, "flow: missing value");
     if (!strcmp(kw, "flowbits"))
         return v ? kw_flowbits(p, v) : fail(p, "flowbits: missing value");
+    if (!strcmp(kw, "xbits"))
+        return kw_xbits(p, v);
     if (!strcmp(kw, "noalert")) {
         r->noalert = true;
         return SW_PARSE_OK;

@@ -27,6 +27,7 @@ void sw_sig_config_defaults(sw_sig_config *c)
 {
     memset(c, 0, sizeof(*c));
     c->threshold_entries = 65536;
+    c->xbits_entries = 65536;
     c->pcre_match_limit = 3500;
     c->inspection_recursion_limit = 3000;
     c->packet_alert_max = 16;
@@ -416,6 +417,8 @@ void sw_sig_engine_free(sw_sig_engine *e)
     free(e->files);
     free(e->thr);
     pthread_mutex_destroy(&e->thr_lock);
+    free(e->xb);
+    pthread_mutex_destroy(&e->xb_lock);
     free(e);
 }
 
@@ -439,6 +442,7 @@ static sw_sig_engine *build(const sw_sig_config *cfg_in, feed_fn feed, void *arg
         return NULL;
     }
     pthread_mutex_init(&e->thr_lock, NULL);
+    pthread_mutex_init(&e->xb_lock, NULL);
     e->gen = __atomic_add_fetch(&g_engine_gen, 1, __ATOMIC_SEQ_CST);
     e->pcre_match_limit = cfg_in->pcre_match_limit ? cfg_in->pcre_match_limit : 3500;
     e->recursion_limit = cfg_in->inspection_recursion_limit ? cfg_in->inspection_recursion_limit : 3000;
@@ -562,6 +566,18 @@ static sw_sig_engine *build(const sw_sig_config *cfg_in, feed_fn feed, void *arg
         snprintf(rep->fatal, sizeof(rep->fatal), "out of memory for the threshold table");
         sw_sig_engine_free(e);
         return NULL;
+    }
+    bool any_xbits = false;
+    for (uint32_t i = 0; i < e->n_rules && !any_xbits; i++)
+        any_xbits = e->rules[i]->n_xbits > 0;
+    if (any_xbits) { /* only rulesets that use xbits pay for the table */
+        e->xb_cap = cfg_in->xbits_entries ? cfg_in->xbits_entries : 65536;
+        e->xb = calloc(e->xb_cap, sizeof(sw_xb_entry));
+        if (!e->xb) {
+            snprintf(rep->fatal, sizeof(rep->fatal), "out of memory for the xbits table");
+            sw_sig_engine_free(e);
+            return NULL;
+        }
     }
     rep->loaded = e->n_rules;
     rep->always_rules = e->n_always;

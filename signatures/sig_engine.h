@@ -182,6 +182,7 @@ typedef struct sw_sig_config {
     } addr_vars[SW_SIG_MAX_VARS], port_vars[SW_SIG_MAX_VARS];
     size_t n_addr_vars, n_port_vars;
     uint32_t threshold_entries;   /* detect.thresholds.max-entries */
+    uint32_t xbits_entries;       /* detect.xbits.max-entries */
     uint32_t pcre_match_limit;    /* detect.pcre.match-limit */
     uint32_t inspection_recursion_limit;
     /* detect.packet-alert-max: signature alerts kept per inspection (a
@@ -297,10 +298,16 @@ sw_ctr_group sw_sig_thread_counters(const sw_sig_thread *t);
     X(SW_SIGE_RULES_FAILED, "spanwatch.detect.rules_failed")         \
     X(SW_SIGE_THRESH_FULL, "spanwatch.detect.threshold_table_full")  \
     X(SW_SIGE_THRESH_ENTRIES, "spanwatch.detect.threshold_entries")  \
+    X(SW_SIGE_XBITS_FULL, "spanwatch.detect.xbits_table_full")       \
+    X(SW_SIGE_XBITS_SET, "spanwatch.detect.xbits_set")               \
     X(SW_SIGE_CACHE_HITS, "spanwatch.detect.cache_hits")             \
     X(SW_SIGE_CACHE_MISSES, "spanwatch.detect.cache_misses")
 enum { SW_SIG_ENGINE_COUNTERS(SW_SIG_X_ENUM) SW_SIGE_COUNT };
 sw_ctr_group sw_sig_engine_counters(const sw_sig_engine *e);
+/* Copies the xbits a running engine holds into its replacement, so a
+ * reload does not forget which hosts were marked (bits set by workers
+ * still on the old engine after this point are lost). */
+void sw_sig_engine_carry_state(sw_sig_engine *to, const sw_sig_engine *from);
 
 /* ---- live reload ---------------------------------------------------------
  * The manager owns the current engine. Workers:

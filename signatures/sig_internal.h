@@ -26,6 +26,13 @@ typedef struct sw_thr_entry {
     uint64_t first_us;
 } sw_thr_entry;
 
+typedef struct sw_xb_entry {
+    uint32_t id;
+    uint8_t used, family, pair;
+    uint8_t a[16], b[16];
+    uint64_t expire_us;
+} sw_xb_entry;
+
 struct sw_sig_engine {
     uint64_t gen;
     sw_rule **rules;
@@ -41,6 +48,9 @@ struct sw_sig_engine {
     pthread_mutex_t thr_lock;
     sw_thr_entry *thr;
     uint32_t thr_cap;
+    pthread_mutex_t xb_lock;
+    sw_xb_entry *xb; /* detect.xbits.max-entries bits, open addressing */
+    uint32_t xb_cap;
     uint64_t ctr[SW_SIGE_COUNT];
 };
 
@@ -86,6 +96,10 @@ int sw_sig_cache_store(const char *dir, const uint8_t key[32], const sw_sig_dbjo
                        int n_jobs, char *err, size_t errlen);
 
 /* Threshold decision for a rule that matched: true = alert. */
+/* xbits: whether the rule's isset/isnotset conditions hold, and applying
+ * its set/unset/toggle after it matched. Thread-safe. */
+bool sw_sig_xbits_ok(const sw_sig_engine *e, const sw_rule *r, const sw_detect_input *in);
+void sw_sig_xbits_apply(const sw_sig_engine *e, const sw_rule *r, const sw_detect_input *in);
 bool sw_sig_threshold_check(const sw_sig_engine *e, const sw_rule *r, const sw_detect_input *in);
 
 #endif

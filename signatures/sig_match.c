@@ -560,7 +560,150 @@ static bool rule_match(const sw_sig_engine *e, sw_sig_thread *t, const sw_rule *
         if (inspect(&x, 0, 0, 0) != 1)
             return false;
     }
-    return true;
+    /* last: the shared table's lock only for rules that matched otherwise */
+    return !r->n_xbits || sw_sig_xbits_ok(e, r, in);
+}
+
+/* ---- xbits (packet time) ---- */
+
+#define XB_PROBE 32
+
+static void xb_key(const sw_xbit *x, const sw_detect_input *in, sw_xb_entry *k)
+{
+    memset(k, 0, sizeof(*k));
+    k->id = x->id;
+    k->used = 1;
+    k->family = (uint8_t)in->ip_version;
+    size_t alen = in->ip_version == 6 ? 16 : 4;
+    const uint8_t *s = in->src_ip, *d = in->dst_ip;
+    if (x->track == SW_XB_TRACK_PAIR) {
+        /* either direction is the same pair */
+        if (s && d && memcmp(s, d, alen) > 0) {
+            const uint8_t *tmp = s;
+            s = d;
+            d = tmp;
+        }
+        k->pair = 1;
+        if (s)
+            memcpy(k->a, s, alen);
+        if (d)
+            memcpy(k->b, d, alen);
+    } else {
+        const uint8_t *h = x->track == SW_XB_TRACK_SRC ? s : d;
+        if (h)
+            memcpy(k->a, h, alen);
+    }
+}
+
+static uint64_t xb_hash(const sw_xb_entry *k)
+{
+    uint64_t h = 1469598103934665603ull;
+    const uint8_t *p = (const uint8_t *)k;
+    for (size_t i = 0; i < offsetof(sw_xb_entry, expire_us); i++) {
+        h ^= p[i];
+        h *= 1099511628211ull;
+    }
+    return h;
+}
+
+static bool xb_same(const sw_xb_entry *x, const sw_xb_entry *k)
+{
+    return memcmp(x, k, offsetof(sw_xb_entry, expire_us)) == 0;
+}
+
+/* The live entry for k, or NULL; *free_slot gets a reusable slot (empty or
+ * expired) on the probe path. Caller holds xb_lock. */
+static sw_xb_entry *xb_find(sw_sig_engine *e, const sw_xb_entry *k, uint64_t now,
+                            sw_xb_entry **free_slot)
+{
+    uint64_t h = xb_hash(k);
+    *free_slot = NULL;
+    for (uint32_t i = 0; i < XB_PROBE && i < e->xb_cap; i++) {
+        sw_xb_entry *x = &e->xb[(h + i) % e->xb_cap];
+        bool live = x->used && x->expire_us > now;
+        if (live && xb_same(x, k))
+            return x;
+        if (!live && !*free_slot)
+            *free_slot = x;
+    }
+    return NULL;
+}
+
+bool sw_sig_xbits_ok(const sw_sig_engine *e, const sw_rule *r, const sw_detect_input *in)
+{
+    sw_sig_engine *me = (sw_sig_engine *)e; /* the table is mutable state */
+    if (!me->xb)
+        return false;
+    bool ok = true;
+    pthread_mutex_lock(&me->xb_lock);
+    for (int i = 0; i < r->n_xbits && ok; i++) {
+        const sw_xbit *x = &r->xbits[i];
+        if (x->cmd != SW_FB_ISSET && x->cmd != SW_FB_ISNOTSET)
+            continue;
+        sw_xb_entry k, *fs;
+        xb_key(x, in, &k);
+        bool set = xb_find(me, &k, in->ts_us, &fs) != NULL;
+        ok = set == (x->cmd == SW_FB_ISSET);
+    }
+    pthread_mutex_unlock(&me->xb_lock);
+    return ok;
+}
+
+void sw_sig_xbits_apply(const sw_sig_engine *e, const sw_rule *r, const sw_detect_input *in)
+{
+    sw_sig_engine *me = (sw_sig_engine *)e;
+    if (!me->xb)
+        return;
+    pthread_mutex_lock(&me->xb_lock);
+    for (int i = 0; i < r->n_xbits; i++) {
+        const sw_xbit *x = &r->xbits[i];
+        if (x->cmd == SW_FB_ISSET || x->cmd == SW_FB_ISNOTSET)
+            continue;
+        sw_xb_entry k, *fs;
+        xb_key(x, in, &k);
+        sw_xb_entry *cur = xb_find(me, &k, in->ts_us, &fs);
+        bool set = x->cmd == SW_FB_SET || (x->cmd == SW_FB_TOGGLE && !cur);
+        if (!set) {
+            if (cur)
+                cur->used = 0;
+            continue;
+        }
+        if (!cur) {
+            if (!fs) {
+                SW_CTR_INC(me->ctr, SW_SIGE_XBITS_FULL);
+                continue;
+            }
+            cur = fs;
+            *cur = k;
+        }
+        cur->expire_us = in->ts_us + (uint64_t)x->expire_s * 1000000u;
+        SW_CTR_INC(me->ctr, SW_SIGE_XBITS_SET);
+    }
+    pthread_mutex_unlock(&me->xb_lock);
+}
+
+void sw_sig_engine_carry_state(sw_sig_engine *to, const sw_sig_engine *from)
+{
+    sw_sig_engine *src = (sw_sig_engine *)from;
+    if (!to || !src || !to->xb || !src->xb)
+        return;
+    pthread_mutex_lock(&src->xb_lock);
+    pthread_mutex_lock(&to->xb_lock);
+    for (uint32_t i = 0; i < src->xb_cap; i++) {
+        const sw_xb_entry *x = &src->xb[i];
+        if (!x->used)
+            continue;
+        sw_xb_entry *fs;
+        /* packet time 0: every bit the old table holds counts as live */
+        if (xb_find(to, x, 0, &fs) || !fs) {
+            if (!fs)
+                SW_CTR_INC(to->ctr, SW_SIGE_XBITS_FULL);
+            continue;
+        }
+        *fs = *x;
+    }
+    pthread_mutex_unlock(&to->xb_lock);
+    pthread_mutex_unlock(&src->xb_lock);
 }
 
 /* ---- thresholds (packet time) ---- */
@@ -747,6 +890,8 @@ int sw_sig_match(const sw_sig_engine *e, sw_sig_thread *t, const sw_detect_input
             continue;
         if (r->n_flowbits)
             flowbits_apply(t, r, fs);
+        if (r->n_xbits)
+            sw_sig_xbits_apply(e, r, in);
         if (r->noalert)
             continue;
         if (r->threshold.type != SW_THR_NONE && !sw_sig_threshold_check(e, r, in)) {

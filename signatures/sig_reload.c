@@ -154,6 +154,7 @@ void sw_sig_manager_swap(sw_sig_manager *m, sw_sig_engine *e)
 {
     retired *r = calloc(1, sizeof(*r));
     pthread_mutex_lock(&m->lock);
+    sw_sig_engine_carry_state(e, __atomic_load_n(&m->cur, __ATOMIC_SEQ_CST));
     sw_sig_engine *old = __atomic_exchange_n(&m->cur, e, __ATOMIC_SEQ_CST);
     uint64_t ep = __atomic_add_fetch(&m->epoch, 1, __ATOMIC_SEQ_CST);
     if (old) {

@@ -697,6 +697,157 @@ static void t_packet_keywords(void **st)
     }
 }
 
+/* xbits: per host (ip_src and ip_dst share one store) and per pair
+ * (either direction), expiring in packet time, across flows. */
+static void t_xbits(void **st)
+{
+    (void)st;
+    sw_sig_engine *e = mk(
+        "alert tcp any any -> any any (msg:\"set src\"; content:\"JAVA\"; "
+        "xbits:set,ET.javaclient,track ip_src,expire 15; noalert; sid:1;)\n"
+        "alert tcp any any -> any any (msg:\"isset src\"; content:\"JAR\"; "
+        "xbits:isset,ET.javaclient,track ip_src; sid:2;)\n"
+        "alert tcp any any -> any any (msg:\"isset dst\"; content:\"REPLY\"; "
+        "xbits:isset,ET.javaclient,track ip_dst; sid:3;)\n"
+        "alert tcp any any -> any any (msg:\"pair set\"; content:\"LOGIN\"; "
+        "xbits:set,ET.pair,track ip_pair,expire 60; noalert; sid:4;)\n"
+        "alert tcp any any -> any any (msg:\"pair isset\"; content:\"TOKEN\"; "
+        "xbits:isset,ET.pair,track ip_pair; sid:5;)\n"
+        "alert tcp any any -> any any (msg:\"isnotset\"; content:\"FIRST\"; "
+        "xbits:isnotset,ET.seen,track ip_src; xbits:set,ET.seen,track ip_src,expire 100; sid:6;)\n"
+        "alert tcp any any -> any any (msg:\"unset\"; content:\"CLEAR\"; "
+        "xbits:unset,ET.javaclient,track ip_src; noalert; sid:7;)\n"
+        "alert tcp any any -> any any (msg:\"toggle\"; content:\"FLIP\"; "
+        "xbits:toggle,ET.flip,track ip_dst; noalert; sid:8;)\n"
+        "alert tcp any any -> any any (msg:\"flipped\"; content:\"CHECK\"; "
+        "xbits:isset,ET.flip,track ip_dst; sid:9;)\n");
+    uint8_t c[4] = {10, 0, 0, 99}, d[4] = {10, 0, 0, 100};
+    sw_detect_input in;
+    in_init(&in); /* 10.0.0.1 -> 93.184.216.34 */
+    uint64_t t0 = in.ts_us, sec = 1000000;
+    set_buf(&in, SW_BUF_PAYLOAD, "JAR");
+    assert_int_equal(run(e, &in), 0); /* nothing set yet */
+    set_buf(&in, SW_BUF_PAYLOAD, "JAVA");
+    assert_int_equal(run(e, &in), 0); /* noalert, but sets */
+    /* another flow of the same host, to another server */
+    in.dst_ip = c;
+    in.ts_us = t0 + 10 * sec;
+    set_buf(&in, SW_BUF_PAYLOAD, "JAR");
+    assert_int_equal(run(e, &in), S(2));
+    /* another host: no */
+    in.src_ip = d;
+    assert_int_equal(run(e, &in), 0);
+    /* the reply to the client: ip_dst is the host that was marked */
+    in_init(&in);
+    in.src_ip = c;
+    in.dst_ip = ip_a;
+    in.ts_us = t0 + 10 * sec;
+    set_buf(&in, SW_BUF_PAYLOAD, "REPLY");
+    assert_int_equal(run(e, &in), S(3));
+    /* expired after 15 s */
+    in.ts_us = t0 + 16 * sec;
+    assert_int_equal(run(e, &in), 0);
+    /* set again, then unset */
+    in_init(&in);
+    set_buf(&in, SW_BUF_PAYLOAD, "JAVA");
+    run(e, &in);
+    set_buf(&in, SW_BUF_PAYLOAD, "CLEAR");
+    run(e, &in);
+    set_buf(&in, SW_BUF_PAYLOAD, "JAR");
+    assert_int_equal(run(e, &in), 0);
+
+    /* pair: either direction, not another pair */
+    in_init(&in);
+    set_buf(&in, SW_BUF_PAYLOAD, "LOGIN");
+    run(e, &in);
+    in.src_ip = ip_b;
+    in.dst_ip = ip_a;
+    set_buf(&in, SW_BUF_PAYLOAD, "TOKEN");
+    assert_int_equal(run(e, &in), S(5));
+    in.dst_ip = c;
+    assert_int_equal(run(e, &in), 0);
+
+    /* isnotset + set in one rule: the first time only */
+    in_init(&in);
+    set_buf(&in, SW_BUF_PAYLOAD, "FIRST");
+    assert_int_equal(run(e, &in), S(6));
+    assert_int_equal(run(e, &in), 0);
+
+    /* toggle: on, off, on */
+    in_init(&in);
+    uint64_t want[3] = {S(9), 0, S(9)};
+    for (int i = 0; i < 3; i++) {
+        set_buf(&in, SW_BUF_PAYLOAD, "FLIP");
+        run(e, &in);
+        set_buf(&in, SW_BUF_PAYLOAD, "CHECK");
+        assert_int_equal(run(e, &in), want[i]);
+    }
+    sw_ctr_group g = sw_sig_engine_counters(e);
+    assert_true(g.vals[SW_SIGE_XBITS_SET] >= 6);
+    assert_int_equal(g.vals[SW_SIGE_XBITS_FULL], 0);
+    sw_sig_engine_free(e);
+
+    /* a full table counts and drops the new bit; the old ones stay */
+    sw_sig_config cfg;
+    sw_sig_config_defaults(&cfg);
+    cfg.xbits_entries = 1;
+    e = mk_cfg(&cfg, "alert tcp any any -> any any (msg:\"s\"; content:\"S\"; "
+                     "xbits:set,x,track ip_src,expire 60; sid:1;)\n"
+                     "alert tcp any any -> any any (msg:\"i\"; content:\"I\"; "
+                     "xbits:isset,x,track ip_src; sid:2;)\n");
+    in_init(&in);
+    set_buf(&in, SW_BUF_PAYLOAD, "S");
+    run(e, &in);
+    in.src_ip = c;
+    run(e, &in);
+    g = sw_sig_engine_counters(e);
+    assert_int_equal(g.vals[SW_SIGE_XBITS_FULL], 1);
+    set_buf(&in, SW_BUF_PAYLOAD, "I");
+    assert_int_equal(run(e, &in), 0);
+    in.src_ip = ip_a;
+    assert_int_equal(run(e, &in), S(2));
+    /* once the first bit expired its slot is reused */
+    in.ts_us += 61 * sec;
+    in.src_ip = c;
+    set_buf(&in, SW_BUF_PAYLOAD, "S");
+    run(e, &in);
+    set_buf(&in, SW_BUF_PAYLOAD, "I");
+    assert_int_equal(run(e, &in), S(2));
+    sw_sig_engine_free(e);
+
+    /* a reload keeps the marked hosts: the manager carries the bits over */
+    const char *xr = "alert tcp any any -> any any (msg:\"s\"; content:\"S\"; "
+                     "xbits:set,x,track ip_src,expire 60; noalert; sid:1;)\n"
+                     "alert tcp any any -> any any (msg:\"i\"; content:\"I\"; "
+                     "xbits:isset,x,track ip_src; sid:2;)\n";
+    sw_sig_manager *mgr = sw_sig_manager_new(mk(xr), 1);
+    in_init(&in);
+    set_buf(&in, SW_BUF_PAYLOAD, "S");
+    run((sw_sig_engine *)sw_sig_manager_current(mgr), &in);
+    sw_sig_manager_swap(mgr, mk(xr));
+    set_buf(&in, SW_BUF_PAYLOAD, "I");
+    assert_int_equal(run((sw_sig_engine *)sw_sig_manager_current(mgr), &in), S(2));
+    in.ts_us += 61 * sec; /* and they still expire on time */
+    assert_int_equal(run((sw_sig_engine *)sw_sig_manager_current(mgr), &in), 0);
+    sw_sig_manager_free(mgr);
+
+    const char *bad[] = {
+        "alert tcp any any -> any any (msg:\"x\"; xbits:set,a; sid:1;)",
+        "alert tcp any any -> any any (msg:\"x\"; xbits:jump,a,track ip_src; sid:1;)",
+        "alert tcp any any -> any any (msg:\"x\"; xbits:set,a,track ip_both; sid:1;)",
+        "alert tcp any any -> any any (msg:\"x\"; xbits:set,a,track ip_src,expire 0; sid:1;)",
+        "alert tcp any any -> any any (msg:\"x\"; xbits:set,a,track ip_src,lifetime 5; sid:1;)",
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        sw_sig_report rep;
+        e = sw_sig_engine_build_string(NULL, "bad.rules", bad[i], &rep);
+        assert_non_null(e);
+        if (rep.errors != 1 || !strstr(rep.issues[0].reason, "xbits"))
+            fail_msg("not rejected with the keyword named: %s", bad[i]);
+        sw_sig_engine_free(e);
+    }
+}
+
 static void t_bad_rules(void **st)
 {
     (void)st;
@@ -872,6 +1023,7 @@ int main(void)
         cmocka_unit_test(t_fast_pattern),
         cmocka_unit_test(t_max_alerts),
         cmocka_unit_test(t_packet_keywords),
+        cmocka_unit_test(t_xbits),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

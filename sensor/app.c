@@ -993,6 +993,14 @@ bool sw_app_stream_sizes(const sw_flow *f, uint64_t *client, uint64_t *server)
     return true;
 }
 
+uint16_t sw_app_tls_version(const sw_flow *f, bool client)
+{
+    const sw_flow_app *a = f->app;
+    if (!a || !a->tls)
+        return 0;
+    return client ? sw_tls_client_version(a->tls) : sw_tls_server_version(a->tls);
+}
+
 uint8_t *sw_app_detect_flags(sw_flow *f)
 {
     return f->app ? &((sw_flow_app *)f->app)->detect_flags : NULL;

@@ -39,5 +39,8 @@ int sw_app_flow_id(sw_worker *w, const sw_flow *f);
  * (Suricata's stream_size arithmetic); false before the flow has state.
  * Counts stop at the reassembly depth. */
 bool sw_app_stream_sizes(const sw_flow *f, uint64_t *client, uint64_t *server);
+/* The TLS version one side of f announced (client: ClientHello legacy
+ * version; server: negotiated), 0 when unknown or not TLS. */
+uint16_t sw_app_tls_version(const sw_flow *f, bool client);
 
 #endif

@@ -531,6 +531,7 @@ static void input_from(sw_worker *w, sw_detect_input *in, sw_flow *f, const sw_p
     memset(in, 0, sizeof(*in));
     in->ts_us = ts;
     in->to_server = to_server;
+    in->is_tx = p == NULL; /* stream callers clear it */
     if (p && p->ip.version) {
         in->ip_version = p->ip.version;
         in->src_ip = p->ip.src;
@@ -551,6 +552,7 @@ static void input_from(sw_worker *w, sw_detect_input *in, sw_flow *f, const sw_p
         in->established = f->state != SW_FLOW_NEW ||
                           (f->key.proto != 6 && f->pkts_ts && f->pkts_tc);
         in->app_proto = sw_app_flow_id(w, f);
+        in->tls_version = sw_app_tls_version(f, to_server);
         uint64_t c, s;
         if (f->key.proto == 6 && sw_app_stream_sizes(f, &c, &s)) {
             in->has_stream_size = true;
@@ -898,6 +900,7 @@ void sw_detect_stream(sw_worker *w, sw_flow *f, const sw_packet *p, int dir, uin
         memcpy(dw->swin + seen, data, n);
         sw_detect_input in;
         input_from(w, &in, f, p, to_server, p ? p->ts_us : ts_us);
+        in.is_tx = false;
         in.is_stream = true;
         in.stream_seen = seen;
         in.buf[SW_BUF_PAYLOAD].ptr = dw->swin;
@@ -1285,7 +1288,8 @@ void sw_detect_tls(sw_worker *w, sw_flow *f, const sw_tls_state *s, uint64_t ts_
         set_buf(&in, SW_BUF_JA3S_HASH, v, strlen(v));
     in.events = sev;
     in.n_events = nsev;
-    if (in.buf[SW_BUF_TLS_CERT_SUBJECT].ptr || in.buf[SW_BUF_JA3S_HASH].ptr || nsev)
+    if (in.buf[SW_BUF_TLS_CERT_SUBJECT].ptr || in.buf[SW_BUF_JA3S_HASH].ptr || nsev ||
+        in.tls_version)
         run_sigs(w, f, NULL, false, &in, &o);
 
     uint32_t hb = sw_tls_heartbeat_flags(s);

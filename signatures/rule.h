@@ -242,6 +242,7 @@ typedef struct sw_rule {
     /* stream_size: bytes sent by the client, the server, both or either */
     uint8_t stream_size_side; /* 0 none, SW_SSIZE_* */
     sw_u32cmp stream_size;
+    uint16_t tls_version; /* tls.version; 0 = none */
     /* app-layer-event / decode-event names, lower case, without a
      * "decoder." prefix: every one must be among the input's events */
     uint8_t n_events;

@@ -1004,6 +1004,31 @@ static sw_parse_result kw_ip_proto(pstate *p, char *v)
     return SW_PARSE_OK;
 }
 
+/* tls.version:1.0|1.1|1.2|1.3 or a raw 0xNNNN */
+static sw_parse_result kw_tls_version(pstate *p, char *v)
+{
+    static const struct {
+        const char *name;
+        uint16_t num;
+    } names[] = {{"1.0", 0x0301}, {"1.1", 0x0302}, {"1.2", 0x0303}, {"1.3", 0x0304}};
+    char *s = v ? trim(v) : NULL;
+    if (!s || !*s)
+        return fail(p, "tls.version: missing value");
+    for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+        if (!strcmp(s, names[i].name)) {
+            p->r->tls_version = names[i].num;
+            return SW_PARSE_OK;
+        }
+    }
+    char *end;
+    errno = 0;
+    unsigned long x = strtoul(s, &end, 16);
+    if (strncasecmp(s, "0x", 2) != 0 || *end || errno || x == 0 || x > 0xffff)
+        return fail(p, "tls.version: bad value '%s'", s);
+    p->r->tls_version = (uint16_t)x;
+    return SW_PARSE_OK;
+}
+
 /* stream_size:<server|client|both|either>,<op>,<n> */
 static sw_parse_result kw_stream_size(pstate *p, char *v)
 {
@@ -1202,6 +1227,8 @@ static sw_parse_result parse_option(pstate *p, char *kw, char *v)
         return kw_ip_proto(p, v);
     if (!strcmp(kw, "stream_size"))
         return kw_stream_size(p, v);
+    if (!strcmp(kw, "tls.version"))
+        return kw_tls_version(p, v);
     if (!strcmp(kw, "dsize")) {
         if (!v || sw_u32cmp_parse(v, &r->dsize) < 0)
             return fail(p, "dsize: bad value");

@@ -149,6 +149,11 @@ typedef struct sw_detect_input {
      * one as Suricata's sequence arithmetic does (stream_size). */
     bool has_stream_size;
     uint32_t client_bytes, server_bytes;
+    /* An app-layer transaction (DNS message, HTTP request/response, file,
+     * TLS handshake side) rather than a packet or stream data. */
+    bool is_tx;
+    /* TLS flows: the version the sending side announced (tls.version) */
+    uint16_t tls_version; /* 0: unknown */
 } sw_detect_input;
 
 typedef enum sw_sig_action {

@@ -496,6 +496,12 @@ static bool packet_header_ok(const sw_rule *r, const sw_detect_input *in)
         return false;
     if (r->stream_size_side && !stream_size_ok(r, in))
         return false;
+    if (r->tls_version && in->tls_version != r->tls_version)
+        return false;
+    /* tls.version is a transaction keyword: alone it is checked once per
+     * handshake side, beside payload content on the packets that carry it */
+    if (r->tls_version && !in->is_tx && !sw_rule_uses_buf(r, SW_BUF_PAYLOAD))
+        return false;
     return true;
 }
 

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Header keywords (flags, itype, icode, ip_proto) on real captures, with
+"""Header keywords (flags, itype, icode, ip_proto) and tls.version on real captures, with
 tshark's dissection as the oracle: each rule alerts exactly on the packets
 tshark's matching display filter selects, and each alert names the packet's
 addresses and ports."""
@@ -58,6 +58,49 @@ def test_header_keywords_match_tshark():
             if w[2]:
                 assert (a["src_port"], a["dest_port"]) == (int(w[2]), int(w[3])), (sid, a, w)
             assert a["alert"]["rev"] == 1 and a["alert"]["action"] == "allowed", a
+
+
+TLS_RULES = """\
+alert tls any any -> any any (msg:"server tls 1.0"; flow:to_client; tls.version:1.0; sid:9800201; rev:1;)
+alert tls any any -> any any (msg:"server tls 1.2"; flow:to_client; tls.version:1.2; sid:9800202; rev:1;)
+alert tls any any -> any any (msg:"server tls 1.3"; flow:to_client; tls.version:1.3; sid:9800203; rev:1;)
+alert tls any any -> any any (msg:"client hello 1.2"; flow:to_server; tls.version:1.2; sid:9800212; rev:1;)
+"""
+
+
+@t.test
+def test_tls_version_once_per_handshake_side():
+    """tls.version alone alerts once per handshake side, on the version
+    tshark reads from the ServerHello (supported_versions first) or the
+    ClientHello's legacy version."""
+    d = tempfile.mkdtemp(prefix="sw-e2e-tlsv-")
+    try:
+        rules = os.path.join(d, "tls.rules")
+        with open(rules, "w") as f:
+            f.write(TLS_RULES)
+        for name in ("tls/ndpi-tor.pcap", "tls/zeek-tls13-ech.pcap", "tls/sv-tls-cert-issuer.pcap"):
+            pcap = t.shared_pcap(name)
+            r = run(pcap, rules)
+            want = {9800201: 0, 9800202: 0, 9800203: 0, 9800212: 0}
+            for ver, sup in t.tshark_fields(pcap, ["tls.handshake.version",
+                                                    "tls.handshake.extensions.supported_version"],
+                                             "tls.handshake.type == 2"):
+                v = int((t.split_multi(sup) or [ver])[0], 16)
+                sid = {0x0301: 9800201, 0x0303: 9800202, 0x0304: 9800203}.get(v)
+                if sid:
+                    want[sid] += 1
+            for (ver,) in t.tshark_fields(pcap, ["tls.handshake.version"], "tls.handshake.type == 1"):
+                if int(ver, 16) == 0x0303:
+                    want[9800212] += 1
+            got = {sid: 0 for sid in want}
+            for a in r.of_type("alert"):
+                if a["alert"]["signature_id"] in got:
+                    got[a["alert"]["signature_id"]] += 1
+                    assert a["app_proto"] == "tls", a
+            assert sum(want.values()) > 0, name
+            assert got == want, (name, got, want)
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
 
 
 if __name__ == "__main__":

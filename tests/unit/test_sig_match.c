@@ -848,6 +848,45 @@ static void t_xbits(void **st)
     }
 }
 
+/* tls.version against the version the sending side announced. */
+static void t_tls_version(void **st)
+{
+    (void)st;
+    sw_sig_engine *e = mk(
+        "alert tls any any -> any any (msg:\"v12\"; tls.version:1.2; sid:1;)\n"
+        "alert tls any any -> any any (msg:\"v13 srv\"; flow:to_client; tls.version:1.3; sid:2;)\n"
+        "alert tcp any any -> any any (msg:\"raw\"; tls.version:0x7f12; content:\"X\"; sid:3;)\n");
+    sw_detect_input in;
+    in_init(&in);
+    in.app_proto = SW_APP_TLS;
+    in.is_tx = true; /* a handshake side */
+    assert_int_equal(run(e, &in), 0); /* unknown version */
+    in.tls_version = 0x0303;
+    assert_int_equal(run(e, &in), S(1));
+    in.is_tx = false; /* a later packet of the flow: the rule has no payload part */
+    assert_int_equal(run(e, &in), 0);
+    in.is_tx = true;
+    in.tls_version = 0x0304;
+    assert_int_equal(run(e, &in), 0); /* to_server */
+    in.to_server = false;
+    assert_int_equal(run(e, &in), S(2));
+    in.tls_version = 0x7f12;
+    in.is_tx = false; /* payload content with tls.version: packets qualify */
+    set_buf(&in, SW_BUF_PAYLOAD, "X");
+    assert_int_equal(run(e, &in), S(3));
+    sw_sig_engine_free(e);
+    const char *bad[] = {"alert tls any any -> any any (msg:\"x\"; tls.version:1.4; sid:1;)",
+                         "alert tls any any -> any any (msg:\"x\"; tls.version:0x1ffff; sid:1;)",
+                         "alert tls any any -> any any (msg:\"x\"; tls.version:; sid:1;)"};
+    for (size_t i = 0; i < 3; i++) {
+        sw_sig_report rep;
+        e = sw_sig_engine_build_string(NULL, "bad.rules", bad[i], &rep);
+        if (rep.errors != 1 || !strstr(rep.issues[0].reason, "tls.version"))
+            fail_msg("not rejected: %s", bad[i]);
+        sw_sig_engine_free(e);
+    }
+}
+
 static void t_bad_rules(void **st)
 {
     (void)st;
@@ -1024,6 +1063,7 @@ int main(void)
         cmocka_unit_test(t_max_alerts),
         cmocka_unit_test(t_packet_keywords),
         cmocka_unit_test(t_xbits),
+        cmocka_unit_test(t_tls_version),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -981,6 +981,38 @@ static void cert_error(sw_tls_state *s, int ev)
     ctr_inc(s, SW_TLS_CTR_CERT_PARSE_ERROR);
 }
 
+/* One DER tag and length: the header size and the declared content length,
+ * or 0 when the header itself does not fit in n bytes. */
+static size_t der_header(const uint8_t *p, size_t n, size_t *len)
+{
+    if (n < 2)
+        return 0;
+    if (p[1] < 0x80) {
+        *len = p[1];
+        return 2;
+    }
+    size_t nb = p[1] & 0x7f;
+    if (nb < 1 || nb > 4 || n < 2 + nb)
+        return 0;
+    *len = 0;
+    for (size_t i = 0; i < nb; i++)
+        *len = *len << 8 | p[2 + i];
+    return 2 + nb;
+}
+
+/* Whether the headers of the Certificate and of its tbsCertificate can be
+ * read: a cut there is a length error (Suricata's
+ * certificate_invalid_length), a cut later in the content an invalid
+ * certificate. */
+static bool der_header_complete(const uint8_t *p, size_t n)
+{
+    size_t len, h = der_header(p, n, &len);
+    if (!h)
+        return false;
+    size_t inner = n - h < len ? n - h : len, ilen;
+    return der_header(p + h, inner, &ilen) != 0;
+}
+
 static void parse_certificate(sw_tls_state *s, const uint8_t *p, size_t n)
 {
     rd r = {p, n, false};
@@ -1005,7 +1037,10 @@ static void parse_certificate(sw_tls_state *s, const uint8_t *p, size_t n)
         count++;
         if (!leaf_done) {
             leaf_done = true;
-            if (!parse_leaf(s, c.p, c.n)) {
+            if (!der_header_complete(c.p, c.n)) {
+                cert_error(s, SW_TLS_EV_CERTIFICATE_INVALID_LENGTH);
+                set_event(s, SW_TLS_EV_INVALID_HANDSHAKE_MESSAGE);
+            } else if (!parse_leaf(s, c.p, c.n)) {
                 cert_error(s, SW_TLS_EV_INVALID_CERTIFICATE);
                 set_event(s, SW_TLS_EV_INVALID_HANDSHAKE_MESSAGE);
             }

@@ -17,6 +17,7 @@
 #define SW_RULE_MAX_SM 96
 #define SW_RULE_MAX_FLOWBITS 8
 #define SW_RULE_MAX_XBITS 4
+#define SW_RULE_MAX_FLOWINTS 4
 #define SW_RULE_MAX_META 32
 
 /* ---- addresses and ports ---- */
@@ -188,6 +189,18 @@ typedef struct sw_xbit {
     uint32_t expire_s; /* set/toggle: lifetime */
 } sw_xbit;
 
+/* flowint: modifiers apply after the rule matched, the rest are conditions */
+enum {
+    SW_FI_SET, SW_FI_ADD, SW_FI_SUB,             /* =, +, - */
+    SW_FI_EQ, SW_FI_NE, SW_FI_LT, SW_FI_LE, SW_FI_GT, SW_FI_GE,
+    SW_FI_ISSET, SW_FI_NOTSET
+};
+typedef struct sw_flowint {
+    uint8_t op;
+    uint32_t id; /* hash of the name */
+    uint32_t value;
+} sw_flowint;
+
 typedef enum sw_thr_type { SW_THR_NONE = 0, SW_THR_LIMIT, SW_THR_THRESHOLD, SW_THR_BOTH, SW_THR_DETECTION_FILTER } sw_thr_type;
 typedef enum sw_thr_track { SW_TRACK_SRC = 0, SW_TRACK_DST, SW_TRACK_RULE, SW_TRACK_BOTH } sw_thr_track;
 
@@ -263,6 +276,8 @@ typedef struct sw_rule {
     sw_flowbit flowbits[SW_RULE_MAX_FLOWBITS];
     uint8_t n_xbits;
     sw_xbit xbits[SW_RULE_MAX_XBITS];
+    uint8_t n_flowints;
+    sw_flowint flowints[SW_RULE_MAX_FLOWINTS];
     sw_threshold threshold;
     uint8_t n_meta;
     sw_meta meta[SW_RULE_MAX_META];

@@ -1064,6 +1064,49 @@ static sw_parse_result kw_stream_size(pstate *p, char *v)
     return SW_PARSE_OK;
 }
 
+/* flowint:<name>,<op>[,<value>]: = + - modify; == != < <= > >= compare;
+ * isset / notset (isnotset) test. Values are numbers. */
+static sw_parse_result kw_flowint(pstate *p, char *v)
+{
+    sw_rule *r = p->r;
+    char *f[4];
+    int n = v ? split_commas(v, f, 4) : 0;
+    if (n < 2 || n > 3 || !*f[0])
+        return fail(p, "flowint: expected name,operator[,value]");
+    if (r->n_flowints >= SW_RULE_MAX_FLOWINTS)
+        return fail(p, "flowint: more than %d in one rule", SW_RULE_MAX_FLOWINTS);
+    static const char *const ops[] = {"=", "+", "-", "==", "!=", "<", "<=", ">", ">=",
+                                      "isset", "notset", "isnotset"};
+    static const uint8_t codes[] = {SW_FI_SET, SW_FI_ADD, SW_FI_SUB, SW_FI_EQ, SW_FI_NE,
+                                    SW_FI_LT,  SW_FI_LE,  SW_FI_GT,  SW_FI_GE, SW_FI_ISSET,
+                                    SW_FI_NOTSET, SW_FI_NOTSET};
+    int op = -1;
+    for (int i = 0; i < 12; i++)
+        if (!strcmp(f[1], ops[i]))
+            op = i;
+    if (op < 0)
+        return fail(p, "flowint: unknown operator '%s'", f[1]);
+    sw_flowint *x = &r->flowints[r->n_flowints];
+    memset(x, 0, sizeof(*x));
+    x->op = codes[op];
+    x->id = sw_flowbit_hash(f[0], strlen(f[0]));
+    bool test = x->op == SW_FI_ISSET || x->op == SW_FI_NOTSET;
+    if (test != (n == 2))
+        return fail(p, "flowint: '%s' %s a value", f[1], test ? "takes no" : "needs");
+    if (!test) {
+        char *end;
+        errno = 0;
+        unsigned long val = strtoul(f[2], &end, 10);
+        if (!isdigit((unsigned char)f[2][0]))
+            return unsupported(p, "flowint", "variable as value");
+        if (*end || errno || val > UINT32_MAX)
+            return fail(p, "flowint: bad value '%s'", f[2]);
+        x->value = (uint32_t)val;
+    }
+    r->n_flowints++;
+    return SW_PARSE_OK;
+}
+
 /* xbits:<set|unset|toggle|isset|isnotset>,<name>,track <ip_src|ip_dst|ip_pair>
  *       [,expire <seconds>] (default 30 s, as Suricata) */
 static sw_parse_result kw_xbits(pstate *p, char *v)
@@ -1242,6 +1285,8 @@ static sw_parse_result parse_option(pstate *p, char *kw, char *v)
         return v ? kw_flowbits(p, v) : fail(p, "flowbits: missing value");
     if (!strcmp(kw, "xbits"))
         return kw_xbits(p, v);
+    if (!strcmp(kw, "flowint"))
+        return kw_flowint(p, v);
     if (!strcmp(kw, "noalert")) {
         r->noalert = true;
         return SW_PARSE_OK;

@@ -264,9 +264,13 @@ void sw_sig_thread_free(sw_sig_thread *t);
  * created. Flowbits are keyed by a hash of their name, so they survive a
  * reload. A flow holds at most SW_SIG_FLOW_BITS bits at once. */
 #define SW_SIG_FLOW_BITS 12
+#define SW_SIG_FLOW_INTS 4 /* flowint variables a flow holds at once */
 typedef struct sw_sig_flow {
     uint32_t bits[SW_SIG_FLOW_BITS];
     uint8_t n;
+    uint8_t n_ints;
+    uint32_t int_ids[SW_SIG_FLOW_INTS];
+    uint32_t int_vals[SW_SIG_FLOW_INTS];
 } sw_sig_flow;
 
 /* Returns the number of alerts written (at most max_alerts); fs may be NULL
@@ -289,6 +293,7 @@ const char *sw_sig_rule_text(const struct sw_rule *r);
     X(SW_SIGC_PREFILTER_HITS, "spanwatch.detect.prefilter_hits")   \
     X(SW_SIGC_RULES_CHECKED, "spanwatch.detect.rules_evaluated")   \
     X(SW_SIGC_FLOWBITS_FULL, "spanwatch.detect.flowbits_full")     \
+    X(SW_SIGC_FLOWINT_FULL, "spanwatch.detect.flowint_full")       \
     X(SW_SIGC_RECURSION_LIMIT, "spanwatch.detect.recursion_limit") \
     X(SW_SIGC_PCRE_LIMIT, "spanwatch.detect.pcre_limit")           \
     X(SW_SIGC_HS_ERROR, "spanwatch.detect.hs_scan_error")

@@ -371,6 +371,68 @@ static void flowbits_apply(sw_sig_thread *t, const sw_rule *r, sw_sig_flow *fs)
     }
 }
 
+static int fi_index(const sw_sig_flow *fs, uint32_t id)
+{
+    for (uint8_t i = 0; i < fs->n_ints; i++)
+        if (fs->int_ids[i] == id)
+            return i;
+    return -1;
+}
+
+static bool flowints_ok(const sw_rule *r, const sw_sig_flow *fs)
+{
+    for (int i = 0; i < r->n_flowints; i++) {
+        const sw_flowint *x = &r->flowints[i];
+        if (x->op <= SW_FI_SUB)
+            continue;
+        int k = fs ? fi_index(fs, x->id) : -1;
+        const uint32_t *v = k >= 0 ? &fs->int_vals[k] : NULL;
+        bool ok;
+        switch (x->op) {
+        case SW_FI_ISSET: ok = v != NULL; break;
+        case SW_FI_NOTSET: ok = v == NULL; break;
+        case SW_FI_EQ: ok = v && *v == x->value; break;
+        case SW_FI_NE: ok = v && *v != x->value; break;
+        case SW_FI_LT: ok = v && *v < x->value; break;
+        case SW_FI_LE: ok = v && *v <= x->value; break;
+        case SW_FI_GT: ok = v && *v > x->value; break;
+        default: ok = v && *v >= x->value; break;
+        }
+        if (!ok)
+            return false;
+    }
+    return true;
+}
+
+/* An unset variable counts from 0; subtraction stops at 0. */
+static void flowints_apply(sw_sig_thread *t, const sw_rule *r, sw_sig_flow *fs)
+{
+    if (!fs)
+        return;
+    for (int i = 0; i < r->n_flowints; i++) {
+        const sw_flowint *x = &r->flowints[i];
+        if (x->op > SW_FI_SUB)
+            continue;
+        int k = fi_index(fs, x->id);
+        uint32_t *v = k >= 0 ? &fs->int_vals[k] : NULL;
+        if (!v) {
+            if (fs->n_ints >= SW_SIG_FLOW_INTS) {
+                SW_CTR_INC(t->ctr, SW_SIGC_FLOWINT_FULL);
+                continue;
+            }
+            fs->int_ids[fs->n_ints] = x->id;
+            v = &fs->int_vals[fs->n_ints++];
+            *v = 0;
+        }
+        if (x->op == SW_FI_SET)
+            *v = x->value;
+        else if (x->op == SW_FI_ADD)
+            *v = *v > UINT32_MAX - x->value ? UINT32_MAX : *v + x->value;
+        else
+            *v = *v > x->value ? *v - x->value : 0;
+    }
+}
+
 static bool header_ok(const sw_rule *r, const sw_detect_input *in)
 {
     if (!r->proto_any) {
@@ -541,6 +603,8 @@ static bool rule_match(const sw_sig_engine *e, sw_sig_thread *t, const sw_rule *
     if (!packet_header_ok(r, in))
         return false;
     if (r->n_flowbits && !flowbits_ok(r, fs))
+        return false;
+    if (r->n_flowints && !flowints_ok(r, fs))
         return false;
     if (r->n_events && !events_ok(r, in))
         return false;
@@ -898,6 +962,8 @@ int sw_sig_match(const sw_sig_engine *e, sw_sig_thread *t, const sw_detect_input
             flowbits_apply(t, r, fs);
         if (r->n_xbits)
             sw_sig_xbits_apply(e, r, in);
+        if (r->n_flowints)
+            flowints_apply(t, r, fs);
         if (r->noalert)
             continue;
         if (r->threshold.type != SW_THR_NONE && !sw_sig_threshold_check(e, r, in)) {

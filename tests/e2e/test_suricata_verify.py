@@ -32,9 +32,6 @@ EVENT_TYPES = {"dns", "http", "tls", "fileinfo", "flow", "alert", "anomaly"}
 
 # id -> reason (module at fault).  Every entry was re-checked against a run;
 # a known failure that passes (XPASS) fails the test, so the list stays true.
-TLS_FLOWINT = ("the Suricata tls-events.rules all use flowint (unsupported keyword), so "
-               "every app-layer-event rule of the file is skipped (signatures)")
-
 
 def _each(name, idxs, reason):
     return {"%s#%d" % (name, i): reason for i in idxs}
@@ -63,8 +60,6 @@ KNOWN_FAILURES = {
     "sv-http-brotli-ce#0": "no anomaly events for the brotli Content-Encoding (http)",
     **_each("sv-http-brotli-ce", (3, 4),
             "brotli Content-Encoding not decoded: fileinfo.size is the encoded size (http)"),
-    **_each("sv-bug-1450-04-tls_DER-incomplete-header", range(2), TLS_FLOWINT),
-    **_each("sv-bug-1450-05-tls_DER-incomplete-content", range(2), TLS_FLOWINT),
     "sv-dns-forward-pointer#0":
         "keyword dns.queries.rrname (Suricata 8 multi-buffer) unsupported (signatures)",
     **_each("sv-dns-invalid-opcode", (4, 7),

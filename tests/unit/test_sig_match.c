@@ -887,6 +887,79 @@ static void t_tls_version(void **st)
     }
 }
 
+/* flowint: per-flow counters, the ET "infostealer DLL downloads" shape. */
+static void t_flowint(void **st)
+{
+    (void)st;
+    sw_sig_engine *e = mk(
+        "alert tcp any any -> any any (msg:\"count\"; content:\"DLL\"; "
+        "flowint: ET.dll, +, 1; noalert; sid:1;)\n"
+        "alert tcp any any -> any any (msg:\"many\"; content:\"DONE\"; "
+        "flowint:ET.dll,>=,3; sid:2;)\n"
+        "alert tcp any any -> any any (msg:\"none\"; content:\"DONE\"; "
+        "flowint:ET.dll,notset; sid:3;)\n"
+        "alert tcp any any -> any any (msg:\"reset\"; content:\"RESET\"; "
+        "flowint:ET.dll,=,0; noalert; sid:4;)\n"
+        "alert tcp any any -> any any (msg:\"dec\"; content:\"UNDO\"; "
+        "flowint:ET.dll,-,5; noalert; sid:5;)\n"
+        "alert tcp any any -> any any (msg:\"zero\"; content:\"DONE\"; "
+        "flowint:ET.dll,isset; flowint:ET.dll,==,0; sid:6;)\n");
+    sw_sig_thread *t = sw_sig_thread_new(e);
+    sw_sig_flow fs = {0}, other = {0};
+    sw_detect_input in;
+    in_init(&in);
+    set_buf(&in, SW_BUF_PAYLOAD, "DONE");
+    assert_int_equal(run_fs(e, &in, &fs), S(3));
+    set_buf(&in, SW_BUF_PAYLOAD, "DLL");
+    for (int i = 0; i < 2; i++)
+        run_fs(e, &in, &fs);
+    set_buf(&in, SW_BUF_PAYLOAD, "DONE");
+    assert_int_equal(run_fs(e, &in, &fs), 0); /* 2 < 3 */
+    set_buf(&in, SW_BUF_PAYLOAD, "DLL");
+    run_fs(e, &in, &fs);
+    set_buf(&in, SW_BUF_PAYLOAD, "DONE");
+    assert_int_equal(run_fs(e, &in, &fs), S(2));
+    assert_int_equal(run_fs(e, &in, &other), S(3)); /* another flow has its own */
+    set_buf(&in, SW_BUF_PAYLOAD, "UNDO");
+    run_fs(e, &in, &fs); /* 3 - 5 stops at 0 */
+    set_buf(&in, SW_BUF_PAYLOAD, "DONE");
+    assert_int_equal(run_fs(e, &in, &fs), S(6));
+    /* a flow holds SW_SIG_FLOW_INTS variables; more are counted, not kept */
+    sw_sig_engine_free(e);
+    sw_sig_thread_free(t);
+    e = mk("alert tcp any any -> any any (msg:\"v\"; content:\"V\"; flowint:a,+,1; flowint:b,+,1; "
+           "flowint:c,+,1; flowint:d,+,1; noalert; sid:1;)\n"
+           "alert tcp any any -> any any (msg:\"w\"; content:\"W\"; flowint:e,=,7; noalert; sid:2;)\n"
+           "alert tcp any any -> any any (msg:\"x\"; content:\"X\"; flowint:e,isset; sid:3;)\n"
+           "alert tcp any any -> any any (msg:\"y\"; content:\"Y\"; flowint:d,==,1; sid:4;)\n");
+    t = sw_sig_thread_new(e);
+    sw_sig_flow f2 = {0};
+    sw_sig_alert al[8];
+    set_buf(&in, SW_BUF_PAYLOAD, "V W");
+    sw_sig_match(e, t, &in, &f2, al, 8);
+    assert_int_equal(sw_sig_thread_counters(t).vals[SW_SIGC_FLOWINT_FULL], 1);
+    set_buf(&in, SW_BUF_PAYLOAD, "X Y");
+    assert_int_equal(sw_sig_match(e, t, &in, &f2, al, 8), 1);
+    assert_int_equal(al[0].sid, 4);
+    sw_sig_thread_free(t);
+    sw_sig_engine_free(e);
+
+    const char *bad[] = {
+        "alert tcp any any -> any any (msg:\"x\"; flowint:a; sid:1;)",
+        "alert tcp any any -> any any (msg:\"x\"; flowint:a,*,2; sid:1;)",
+        "alert tcp any any -> any any (msg:\"x\"; flowint:a,+; sid:1;)",
+        "alert tcp any any -> any any (msg:\"x\"; flowint:a,isset,1; sid:1;)",
+        "alert tcp any any -> any any (msg:\"x\"; flowint:a,=,-1; sid:1;)",
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        sw_sig_report rep;
+        e = sw_sig_engine_build_string(NULL, "bad.rules", bad[i], &rep);
+        if (rep.errors + rep.skipped != 1 || !strstr(rep.issues[0].reason, "flowint"))
+            fail_msg("not rejected: %s", bad[i]);
+        sw_sig_engine_free(e);
+    }
+}
+
 static void t_bad_rules(void **st)
 {
     (void)st;
@@ -1064,6 +1137,7 @@ int main(void)
         cmocka_unit_test(t_packet_keywords),
         cmocka_unit_test(t_xbits),
         cmocka_unit_test(t_tls_version),
+        cmocka_unit_test(t_flowint),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -74,6 +74,7 @@ typedef enum sw_sm_type {
     SW_SM_BYTE_JUMP,
     SW_SM_ISDATAAT,
     SW_SM_BSIZE, /* bsize and urilen: compare the buffer length */
+    SW_SM_B64DECODE, /* base64_decode: fills the base64_data buffer */
 } sw_sm_type;
 
 /* Comparison of a length: dsize, bsize, urilen. */
@@ -146,6 +147,12 @@ typedef struct sw_isdataat {
     bool relative, negated;
 } sw_isdataat;
 
+typedef struct sw_b64decode {
+    uint32_t bytes; /* encoded bytes to decode at most; 0 = to the end */
+    uint32_t offset;
+    bool relative;
+} sw_b64decode;
+
 typedef struct sw_sm {
     uint8_t type; /* sw_sm_type */
     uint8_t buf;  /* sw_buf_id */
@@ -156,6 +163,7 @@ typedef struct sw_sm {
         sw_byteop b;
         sw_isdataat d;
         sw_u32cmp len;
+        sw_b64decode b64;
     } u;
 } sw_sm;
 

@@ -137,6 +137,7 @@ static const struct {
     {"ja3s.hash", SW_BUF_JA3S_HASH, true},
     {"ja3s_hash", SW_BUF_JA3S_HASH, true},
     {"ja4.hash", SW_BUF_JA4_HASH, true},
+    {"base64_data", SW_BUF_BASE64, true},
 };
 
 /* pcre flags that name a buffer (Suricata's /U /I /P ... ). */
@@ -179,6 +180,7 @@ typedef struct pstate {
     char meta[4096];
     size_t meta_len;
     bool meta_over;
+    bool has_b64decode;
 } pstate;
 
 static sw_parse_result fail(pstate *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -1064,6 +1066,43 @@ static sw_parse_result kw_stream_size(pstate *p, char *v)
     return SW_PARSE_OK;
 }
 
+/* base64_decode[:bytes N][,offset N][,relative]: decodes from the current
+ * buffer (after the previous match when relative) into base64_data. */
+static sw_parse_result kw_base64_decode(pstate *p, char *v)
+{
+    if (p->cur_buf == SW_BUF_BASE64)
+        return fail(p, "base64_decode: cannot decode base64_data again");
+    sw_sm *s = new_sm(p, SW_SM_B64DECODE);
+    if (!s)
+        return fail(p, "too many options");
+    char *f[4];
+    int n = v && *trim(v) ? split_commas(v, f, 4) : 0;
+    for (int i = 0; i < n; i++) {
+        char *k = f[i], *val = k + strcspn(k, " \t");
+        uint32_t *dst = NULL;
+        if (!strncmp(k, "bytes", 5) && val == k + 5)
+            dst = &s->u.b64.bytes;
+        else if (!strncmp(k, "offset", 6) && val == k + 6)
+            dst = &s->u.b64.offset;
+        else if (!strcmp(k, "relative")) {
+            s->u.b64.relative = true;
+            continue;
+        } else {
+            return fail(p, "base64_decode: unknown option '%s'", k);
+        }
+        val = trim(val);
+        char *end;
+        errno = 0;
+        unsigned long x = strtoul(val, &end, 10);
+        if (!isdigit((unsigned char)*val) || *end || errno || x > 65535)
+            return fail(p, "base64_decode: bad number '%s'", val);
+        *dst = (uint32_t)x;
+    }
+    p->last_content = -1;
+    p->has_b64decode = true;
+    return SW_PARSE_OK;
+}
+
 /* flowint:<name>,<op>[,<value>]: = + - modify; == != < <= > >= compare;
  * isset / notset (isnotset) test. Values are numbers. */
 static sw_parse_result kw_flowint(pstate *p, char *v)
@@ -1285,6 +1324,8 @@ static sw_parse_result parse_option(pstate *p, char *kw, char *v)
         return v ? kw_flowbits(p, v) : fail(p, "flowbits: missing value");
     if (!strcmp(kw, "xbits"))
         return kw_xbits(p, v);
+    if (!strcmp(kw, "base64_decode"))
+        return kw_base64_decode(p, v);
     if (!strcmp(kw, "flowint"))
         return kw_flowint(p, v);
     if (!strcmp(kw, "noalert")) {
@@ -1537,6 +1578,7 @@ sw_parse_result sw_rule_parse(const sw_parse_ctx *ctx, const char *text, sw_rule
         case SW_SM_BYTE_TEST:
         case SW_SM_BYTE_JUMP: rel = m->u.b.flags & SW_BT_RELATIVE; break;
         case SW_SM_ISDATAAT: rel = m->u.d.relative; break;
+        case SW_SM_B64DECODE: rel = m->u.b64.relative; break;
         default: break;
         }
         if (rel && prev[m->buf] >= 0)
@@ -1547,11 +1589,16 @@ sw_parse_result sw_rule_parse(const sw_parse_ctx *ctx, const char *text, sw_rule
         else
             r->buf_mask_hi |= 1u << (m->buf - 32);
     }
-    /* Fast pattern: explicit, else the longest non-negated content. */
+    if (sw_rule_uses_buf(r, SW_BUF_BASE64) && !p->has_b64decode) {
+        res = fail(p, "base64_data without base64_decode");
+        goto done;
+    }
+    /* Fast pattern: explicit, else the longest non-negated content. Decoded
+     * base64 exists only during inspection, so it never prefilters. */
     int best = -1;
     for (int i = 0; i < p->n_sm; i++) {
         sw_sm *m = &p->sm[i];
-        if (m->type != SW_SM_CONTENT)
+        if (m->type != SW_SM_CONTENT || m->buf == SW_BUF_BASE64)
             continue;
         if (m->u.c.flags & SW_CF_FAST_PATTERN) {
             best = (m->u.c.flags & SW_CF_NEGATED) ? -1 : i;

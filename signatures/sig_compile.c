@@ -28,6 +28,7 @@ void sw_sig_config_defaults(sw_sig_config *c)
     memset(c, 0, sizeof(*c));
     c->threshold_entries = 65536;
     c->xbits_entries = 65536;
+    c->base64_max = 65536;
     c->pcre_match_limit = 3500;
     c->inspection_recursion_limit = 3000;
     c->packet_alert_max = 16;
@@ -568,8 +569,11 @@ static sw_sig_engine *build(const sw_sig_config *cfg_in, feed_fn feed, void *arg
         return NULL;
     }
     bool any_xbits = false;
-    for (uint32_t i = 0; i < e->n_rules && !any_xbits; i++)
-        any_xbits = e->rules[i]->n_xbits > 0;
+    for (uint32_t i = 0; i < e->n_rules; i++) {
+        any_xbits |= e->rules[i]->n_xbits > 0;
+        if (sw_rule_uses_buf(e->rules[i], SW_BUF_BASE64)) /* threads keep a decode buffer */
+            e->base64_max = cfg_in->base64_max ? cfg_in->base64_max : 65536;
+    }
     if (any_xbits) { /* only rulesets that use xbits pay for the table */
         e->xb_cap = cfg_in->xbits_entries ? cfg_in->xbits_entries : 65536;
         e->xb = calloc(e->xb_cap, sizeof(sw_xb_entry));
@@ -715,6 +719,13 @@ int sw_sig_thread_sync(sw_sig_thread *t, const sw_sig_engine *e)
         if (e->db[b].db && hs_alloc_scratch(e->db[b].db, &t->scratch) != HS_SUCCESS)
             return -1;
     }
+    if (e->base64_max > t->b64_cap) {
+        uint8_t *b = realloc(t->b64, e->base64_max);
+        if (!b)
+            return -1;
+        t->b64 = b;
+        t->b64_cap = e->base64_max;
+    }
     if (e->n_rules > t->cap_rules) {
         uint32_t *s = realloc(t->stamp, e->n_rules * sizeof(uint32_t));
         if (!s)
@@ -745,6 +756,7 @@ void sw_sig_thread_free(sw_sig_thread *t)
     pcre2_match_context_free(t->mctx);
     pcre2_jit_stack_free(t->jit);
     free(t->dotbuf);
+    free(t->b64);
     free(t);
 }
 

@@ -48,6 +48,8 @@ int sw_sig_config_load(const struct sw_cfg_node *root, sw_sig_config *c, char *e
                           16u * 1024 * 1024, err, errlen) < 0 ||
         sw_cfg_get_u32_in(root, "detect.xbits.max-entries", &c->xbits_entries, 1,
                           16u * 1024 * 1024, err, errlen) < 0 ||
+        sw_cfg_get_u32_in(root, "detect.base64-decode-max", &c->base64_max, 64, 16u << 20, err,
+                          errlen) < 0 ||
         sw_cfg_get_u32_in(root, "pcre.match-limit", &c->pcre_match_limit, 1, 100000000, err,
                           errlen) < 0 ||
         sw_cfg_get_u32_in(root, "detect.inspection-recursion-limit",

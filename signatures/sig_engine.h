@@ -66,6 +66,7 @@ typedef enum sw_buf_id {
     SW_BUF_JA3_STRING,
     SW_BUF_JA3S_HASH,
     SW_BUF_JA4_HASH,
+    SW_BUF_BASE64, /* base64_data: what base64_decode decoded (never an input) */
     SW_BUF_COUNT
 } sw_buf_id;
 
@@ -188,6 +189,7 @@ typedef struct sw_sig_config {
     size_t n_addr_vars, n_port_vars;
     uint32_t threshold_entries;   /* detect.thresholds.max-entries */
     uint32_t xbits_entries;       /* detect.xbits.max-entries */
+    uint32_t base64_max;          /* detect.base64-decode-max: decoded bytes kept */
     uint32_t pcre_match_limit;    /* detect.pcre.match-limit */
     uint32_t inspection_recursion_limit;
     /* detect.packet-alert-max: signature alerts kept per inspection (a
@@ -294,6 +296,7 @@ const char *sw_sig_rule_text(const struct sw_rule *r);
     X(SW_SIGC_RULES_CHECKED, "spanwatch.detect.rules_evaluated")   \
     X(SW_SIGC_FLOWBITS_FULL, "spanwatch.detect.flowbits_full")     \
     X(SW_SIGC_FLOWINT_FULL, "spanwatch.detect.flowint_full")       \
+    X(SW_SIGC_B64_TRUNCATED, "spanwatch.detect.base64_truncated")  \
     X(SW_SIGC_RECURSION_LIMIT, "spanwatch.detect.recursion_limit") \
     X(SW_SIGC_PCRE_LIMIT, "spanwatch.detect.pcre_limit")           \
     X(SW_SIGC_HS_ERROR, "spanwatch.detect.hs_scan_error")

@@ -45,6 +45,7 @@ struct sw_sig_engine {
     size_t n_files;
     uint32_t pcre_match_limit;
     uint32_t recursion_limit;
+    uint32_t base64_max; /* 0: no rule decodes base64 */
     pthread_mutex_t thr_lock;
     sw_thr_entry *thr;
     uint32_t thr_cap;
@@ -69,6 +70,8 @@ struct sw_sig_thread {
     uint8_t *dotbuf;
     size_t dotcap;
     uint32_t budget;
+    uint8_t *b64;     /* base64_data of the rule being inspected */
+    uint32_t b64_len, b64_cap;
     uint64_t ctr[SW_SIGC_COUNT];
 };
 

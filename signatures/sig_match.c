@@ -143,6 +143,45 @@ typedef struct insp {
 
 /* 1 match, 0 no match, -1 give up (budget or engine error). */
 /* hi: the furthest byte the options matched so far reached. */
+/* RFC 2045 style: whitespace skipped, decoding stops at '=' or at any
+ * byte outside the alphabet; a last partial group gives what it holds.
+ * Returns the decoded length (at most cap; *cut when more was there). */
+static uint32_t b64_decode(const uint8_t *in, uint32_t n, uint8_t *out, uint32_t cap, bool *cut)
+{
+    uint32_t o = 0, acc = 0;
+    int bits = 0;
+    *cut = false;
+    for (uint32_t i = 0; i < n; i++) {
+        uint8_t c = in[i];
+        int v;
+        if (c >= 'A' && c <= 'Z')
+            v = c - 'A';
+        else if (c >= 'a' && c <= 'z')
+            v = c - 'a' + 26;
+        else if (c >= '0' && c <= '9')
+            v = c - '0' + 52;
+        else if (c == '+')
+            v = 62;
+        else if (c == '/')
+            v = 63;
+        else if (c == ' ' || c == '\r' || c == '\n' || c == '\t')
+            continue;
+        else
+            break;
+        acc = (acc << 6) | (uint32_t)v;
+        bits += 6;
+        if (bits >= 8) {
+            bits -= 8;
+            if (o == cap) {
+                *cut = true;
+                break;
+            }
+            out[o++] = (uint8_t)(acc >> bits);
+        }
+    }
+    return o;
+}
+
 static int inspect(insp *x, int i, uint32_t prev, uint32_t hi)
 {
     if (i == x->n)
@@ -156,6 +195,22 @@ static int inspect(insp *x, int i, uint32_t prev, uint32_t hi)
     const uint8_t *buf = x->buf;
     uint32_t len = x->len;
     switch (sm->type) {
+    case SW_SM_B64DECODE: {
+        const sw_b64decode *d = &sm->u.b64;
+        uint64_t start = (uint64_t)(d->relative ? prev : 0) + d->offset;
+        if (start >= len || !x->t->b64)
+            return 0;
+        uint32_t n = len - (uint32_t)start;
+        if (d->bytes && d->bytes < n)
+            n = d->bytes;
+        bool cut;
+        x->t->b64_len = b64_decode(buf + start, n, x->t->b64, x->t->b64_cap, &cut);
+        if (cut)
+            SW_CTR_INC(x->t->ctr, SW_SIGC_B64_TRUNCATED);
+        if (!x->t->b64_len)
+            return 0;
+        return inspect(x, i + 1, prev, hi);
+    }
     case SW_SM_CONTENT: {
         const sw_content *c = &sm->u.c;
         int64_t start, end = len;
@@ -571,6 +626,11 @@ static bool packet_header_ok(const sw_rule *r, const sw_detect_input *in)
 static bool get_buf(sw_sig_thread *t, const sw_rule *r, const sw_detect_input *in, int b,
                     const uint8_t **p, uint32_t *len)
 {
+    if (b == SW_BUF_BASE64) { /* decoded while the buffers before it were inspected */
+        *p = t->b64;
+        *len = t->b64_len;
+        return t->b64_len > 0;
+    }
     if (!in->buf[b].ptr)
         return false;
     *p = in->buf[b].ptr;
@@ -591,6 +651,7 @@ static bool rule_match(const sw_sig_engine *e, sw_sig_thread *t, const sw_rule *
 {
     if (!header_ok(r, in) || !flow_ok(r, in))
         return false;
+    t->b64_len = 0; /* base64_data is what this rule decodes, nothing older */
     bool payload = sw_rule_uses_buf(r, SW_BUF_PAYLOAD);
     if (in->is_stream && !payload)
         return false; /* header-only rules run once per packet, not per chunk */

@@ -960,6 +960,82 @@ static void t_flowint(void **st)
     }
 }
 
+/* base64_decode / base64_data: decode after a match (relative, offset,
+ * bytes), match in the decoded bytes; the decoded buffer never prefilters. */
+static void t_base64(void **st)
+{
+    (void)st;
+    sw_sig_engine *e = mk(
+        "alert tcp any any -> any any (msg:\"basic admin\"; content:\"Authorization: Basic \"; "
+        "base64_decode:offset 0,relative; base64_data; content:\"admin:\"; startswith; sid:1;)\n"
+        "alert tcp any any -> any any (msg:\"bytes\"; content:\"X=\"; base64_decode:bytes 8, relative; "
+        "base64_data; content:\"secret\"; sid:2;)\n"
+        "alert tcp any any -> any any (msg:\"whole\"; content:\"Z\"; base64_decode; base64_data; "
+        "content:\"hello\"; sid:3;)\n"
+        "alert tcp any any -> any any (msg:\"pcre\"; content:\"P:\"; base64_decode:relative; "
+        "base64_data; pcre:\"/^[\\x20-\\x7e]{0,3}[^\\x20-\\x7e]/\"; sid:4;)\n");
+    /* admin:hunter2 */
+    assert_int_equal(payload(e, "GET / HTTP/1.1\r\nAuthorization: Basic YWRtaW46aHVudGVyMg==\r\n"), S(1));
+    /* guest:x */
+    assert_int_equal(payload(e, "Authorization: Basic Z3Vlc3Q6eA==\r\n"), 0);
+    /* wrapped lines and whitespace are skipped: "admin:pw" */
+    assert_int_equal(payload(e, "Authorization: Basic YWRt\r\n aW46cHc=\r\n"), S(1));
+    /* "secret" needs 8 encoded bytes: c2VjcmV0 -> secret; with 4 only "sec" */
+    assert_int_equal(payload(e, "X=c2VjcmV0"), S(2));
+    sw_sig_engine_free(e);
+    e = mk("alert tcp any any -> any any (msg:\"bytes\"; content:\"X=\"; base64_decode:bytes 4, "
+           "relative; base64_data; content:\"secret\"; sid:2;)\n");
+    assert_int_equal(payload(e, "X=c2VjcmV0"), 0);
+    sw_sig_engine_free(e);
+    e = mk("alert tcp any any -> any any (msg:\"whole\"; content:\"Z\"; base64_decode; base64_data; "
+           "content:\"hello\"; sid:3;)\n"
+           "alert tcp any any -> any any (msg:\"pcre\"; content:\"P:\"; base64_decode:relative; "
+           "base64_data; pcre:\"/^[\\x20-\\x7e]{0,3}[^\\x20-\\x7e]/\"; sid:4;)\n");
+    /* from the start of the buffer, not after the Z: "aGVsbG8=" is hello */
+    assert_int_equal(payload(e, "aGVsbG8=Z"), S(3));
+    /* decoded binary: "ab\x01" */
+    assert_int_equal(payload(e, "P:YWIB"), S(4));
+    assert_int_equal(payload(e, "P:YWJj"), 0);
+    /* a decode that yields nothing fails the rule */
+    assert_int_equal(payload(e, "P:!!!!"), 0);
+    sw_sig_engine_free(e);
+
+    /* a small decode buffer cuts and counts */
+    sw_sig_config cfg;
+    sw_sig_config_defaults(&cfg);
+    cfg.base64_max = 64;
+    e = mk_cfg(&cfg, "alert tcp any any -> any any (msg:\"long\"; content:\"L:\"; "
+                     "base64_decode:relative; base64_data; content:\"AAAA\"; sid:5;)\n");
+    char big[300] = "L:";
+    for (int i = 2; i < 290; i++)
+        big[i] = 'Q'; /* "QUFB" = "AAA" */
+    for (int i = 2; i < 290; i += 4)
+        memcpy(big + i, "QUFB", 4);
+    big[290] = 0;
+    sw_sig_thread *t = sw_sig_thread_new(e);
+    sw_detect_input in;
+    in_init(&in);
+    set_buf(&in, SW_BUF_PAYLOAD, big);
+    sw_sig_alert al[4];
+    assert_int_equal(sw_sig_match(e, t, &in, NULL, al, 4), 1);
+    assert_int_equal(sw_sig_thread_counters(t).vals[SW_SIGC_B64_TRUNCATED], 1);
+    sw_sig_thread_free(t);
+    sw_sig_engine_free(e);
+
+    const char *bad[] = {
+        "alert tcp any any -> any any (msg:\"x\"; base64_data; content:\"a\"; sid:1;)",
+        "alert tcp any any -> any any (msg:\"x\"; base64_decode:width 3; sid:1;)",
+        "alert tcp any any -> any any (msg:\"x\"; base64_decode:bytes x; sid:1;)",
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        sw_sig_report rep;
+        e = sw_sig_engine_build_string(NULL, "bad.rules", bad[i], &rep);
+        if (rep.errors != 1 || !strstr(rep.issues[0].reason, "base64"))
+            fail_msg("not rejected: %s (%s)", bad[i], rep.n_issues ? rep.issues[0].reason : "");
+        sw_sig_engine_free(e);
+    }
+}
+
 static void t_bad_rules(void **st)
 {
     (void)st;
@@ -1138,6 +1214,7 @@ int main(void)
         cmocka_unit_test(t_xbits),
         cmocka_unit_test(t_tls_version),
         cmocka_unit_test(t_flowint),
+        cmocka_unit_test(t_base64),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -57,8 +57,16 @@ static inline void sw_dec_tunnel(sw_dec_state *st, sw_tunnel_type t, uint32_t id
 {
     sw_l2_view *l2 = &st->p->l2;
     if (l2->tunnel_depth == 0) {
+        const sw_packet *p = st->p;
         l2->tunnel_type = (uint8_t)t;
         l2->tunnel_id = id;
+        l2->tun_version = p->ip.version;
+        l2->tun_proto = p->ip.proto;
+        memcpy(l2->tun_src, p->ip.src, 16);
+        memcpy(l2->tun_dst, p->ip.dst, 16);
+        bool udp = p->ip.proto == 17;
+        l2->tun_sport = udp ? p->l4.sport : 0;
+        l2->tun_dport = udp ? p->l4.dport : 0;
     }
     if (l2->tunnel_depth < UINT8_MAX)
         l2->tunnel_depth++;

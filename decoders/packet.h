@@ -41,6 +41,11 @@ typedef struct sw_l2_view {
     uint8_t tunnel_type; /* sw_tunnel_type of the outermost tunnel */
     uint8_t tunnel_depth;
     uint32_t tunnel_id; /* VXLAN VNI, ERSPAN session id, GRE key, else 0 */
+    /* The packet that carried the outermost tunnel (tunnel_depth > 0):
+     * its addresses, protocol and (UDP tunnels) ports. */
+    uint8_t tun_version, tun_proto;
+    uint16_t tun_sport, tun_dport;
+    uint8_t tun_src[16], tun_dst[16];
     uint16_t ether_type; /* of the innermost Ethernet-like header */
     const uint8_t *src_mac; /* NULL when the link has none */
     const uint8_t *dst_mac;

@@ -630,6 +630,28 @@ static void alert_evidence(const sw_detect_shared *d, sw_json *j, const sw_packe
     }
 }
 
+/* Suricata's tunnel object: the packet that carried the outermost tunnel. */
+static void alert_tunnel(sw_json *j, const sw_packet *p)
+{
+    if (!p || !p->l2.tunnel_depth || !p->l2.tun_version)
+        return;
+    const sw_l2_view *l = &p->l2;
+    int fam = l->tun_version == 6 ? 6 : 4;
+    char pb[8];
+    swj_open_object(j, "tunnel");
+    swj_ip(j, "src_ip", fam, l->tun_src);
+    if (l->tun_sport || l->tun_dport)
+        swj_uint(j, "src_port", l->tun_sport);
+    swj_ip(j, "dest_ip", fam, l->tun_dst);
+    if (l->tun_sport || l->tun_dport)
+        swj_uint(j, "dest_port", l->tun_dport);
+    swj_str(j, "proto", sw_proto_name(l->tun_proto, pb));
+    swj_uint(j, "depth", l->tunnel_depth);
+    if (p->pcap_cnt)
+        swj_uint(j, "pcap_cnt", p->pcap_cnt);
+    swj_close_object(j);
+}
+
 static sw_sig_flow *flow_sigstate(sw_flow *f);
 extern uint8_t *sw_app_detect_flags(sw_flow *f);
 #define DF_PASSED 0x04 /* a pass rule matched: no more signature alerts */
@@ -661,7 +683,9 @@ static void run_sigs(sw_worker *w, sw_flow *f, const sw_packet *p, bool to_serve
         alert_begin(w, j, f, p, to_server, in->ts_us);
         alert_object(j, a->gid, a->sid, a->rev, a->msg, a->category, a->severity, a->rule);
         app_objects(w, j, o);
-        alert_evidence(DS(w), j, p ? p : (f && f == w->cur_flow ? w->cur_pkt : NULL), in);
+        const sw_packet *ep = p ? p : (f && f == w->cur_flow ? w->cur_pkt : NULL);
+        alert_evidence(DS(w), j, ep, in);
+        alert_tunnel(j, ep);
         const uint8_t *s, *d;
         int fam;
         src_dst_of(f, p, to_server, &s, &d, &fam);

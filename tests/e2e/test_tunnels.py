@@ -65,5 +65,43 @@ def test_teredo_default_port_and_any():
         assert e["http"]["http_method"] == "GET", e
 
 
+VXLAN = t.repo_pcap("zeek-tunnels-vxlan.pcap")
+
+TUN_RULES = """\
+alert icmp any any -> any any (msg:"echo in a tunnel"; itype:8; sid:9800301; rev:1;)
+alert icmp any any -> any any (msg:"router solicitation"; itype:133; sid:9800302; rev:1;)
+"""
+
+
+@t.test
+def test_alerts_name_the_tunnel():
+    """An alert on tunnelled traffic carries Suricata's tunnel object: the
+    outer packet's addresses, protocol and ports, read here from tshark."""
+    d = tempfile.mkdtemp(prefix="sw-e2e-tun-")
+    try:
+        rules = os.path.join(d, "tun.rules")
+        with open(rules, "w") as f:
+            f.write(TUN_RULES)
+        cases = ((VXLAN, 9800301, "icmp.type == 8"),
+                 (TEREDO, 9800302, "icmpv6.type == 133"))
+        for pcap, sid, flt in cases:
+            r = t.run_ok(pcap, rules=rules)
+            want = t.tshark_fields(pcap, ["frame.number", "ip.src", "ip.dst", "udp.srcport",
+                                          "udp.dstport"], flt, occurrence="f")
+            got = [a for a in r.of_type("alert") if a["alert"]["signature_id"] == sid]
+            assert want and len(got) == len(want), (pcap, len(got), len(want))
+            for a, w in zip(got, want):
+                assert a["tunnel"] == {"src_ip": w[1], "src_port": int(w[3]), "dest_ip": w[2],
+                                       "dest_port": int(w[4]), "proto": "UDP", "depth": 1,
+                                       "pcap_cnt": int(w[0])}, (a["tunnel"], w)
+                assert a["pcap_cnt"] == int(w[0])
+                assert not t.schema_errors(a), t.schema_errors(a)
+        # traffic outside tunnels has no tunnel object
+        plain = t.run_ok(t.shared_pcap("c2/ndpi-icmp-tunnel.pcap"), rules=rules).of_type("alert")
+        assert plain and all("tunnel" not in a for a in plain)
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+
+
 if __name__ == "__main__":
     t.main()

@@ -75,7 +75,12 @@ typedef enum sw_sm_type {
     SW_SM_ISDATAAT,
     SW_SM_BSIZE, /* bsize and urilen: compare the buffer length */
     SW_SM_B64DECODE, /* base64_decode: fills the base64_data buffer */
+    SW_SM_BYTE_EXTRACT, /* byte_extract: a value later options refer to */
 } sw_sm_type;
+
+/* byte_extract variables a rule may define; options that take a number
+ * take a variable instead, stored as its index + 1 (0: the literal). */
+#define SW_RULE_MAX_VARS 8
 
 /* Comparison of a length: dsize, bsize, urilen. */
 typedef enum sw_cmp { SW_CMP_EQ, SW_CMP_LT, SW_CMP_GT, SW_CMP_RANGE, SW_CMP_NE, SW_CMP_LE, SW_CMP_GE } sw_cmp;
@@ -105,6 +110,7 @@ typedef struct sw_content {
     uint32_t len;
     uint32_t flags;
     int32_t offset, depth, distance, within;
+    uint8_t var_offset, var_depth, var_distance, var_within;
     uint32_t fp_chop_off, fp_chop_len;
 } sw_content;
 
@@ -138,12 +144,16 @@ typedef struct sw_byteop {
     uint64_t value; /* byte_test compare value */
     int32_t offset;
     int32_t post_offset; /* byte_jump */
-    uint32_t multiplier; /* byte_jump */
+    uint32_t multiplier; /* byte_jump, byte_extract */
     uint64_t bitmask;
+    uint8_t align_to;    /* byte_extract: round up to 2 or 4; 0 none */
+    uint8_t var;         /* byte_extract: the variable it sets (index) */
+    uint8_t var_value, var_offset; /* byte_test value, byte_test/jump offset */
 } sw_byteop;
 
 typedef struct sw_isdataat {
     uint32_t n;
+    uint8_t var_n;
     bool relative, negated;
 } sw_isdataat;
 

@@ -181,7 +181,18 @@ typedef struct pstate {
     size_t meta_len;
     bool meta_over;
     bool has_b64decode;
+    char vars[SW_RULE_MAX_VARS][32]; /* byte_extract names, in order */
+    int n_vars;
 } pstate;
+
+/* The 1-based index of byte_extract variable name, 0 when there is none. */
+static uint8_t var_ref(const pstate *p, const char *name)
+{
+    for (int i = 0; i < p->n_vars; i++)
+        if (!strcmp(p->vars[i], name))
+            return (uint8_t)(i + 1);
+    return 0;
+}
 
 static sw_parse_result fail(pstate *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static sw_parse_result fail(pstate *p, const char *fmt, ...)
@@ -397,26 +408,34 @@ static sw_parse_result kw_content_mod(pstate *p, const char *kw, char *v)
             }
         }
     } else {
-        if (!v || !parse_i32(trim(v), &n))
-            return v && isalpha((unsigned char)*trim(v)) ? unsupported(p, kw, "byte_extract variable in")
-                                                          : fail(p, "%s: bad number", kw);
+        uint8_t var = v ? var_ref(p, trim(v)) : 0;
+        if (var)
+            n = 1; /* checked when the variable's value is known */
+        else if (!v || !parse_i32(trim(v), &n))
+            return v && isalpha((unsigned char)*trim(v))
+                       ? fail(p, "%s: '%s' is not a byte_extract variable of this rule", kw, trim(v))
+                       : fail(p, "%s: bad number", kw);
         if (strcmp(kw, "depth") == 0) {
             if (n <= 0)
                 return fail(p, "depth must be > 0");
             c->depth = n;
+            c->var_depth = var;
             c->flags |= SW_CF_DEPTH;
         } else if (strcmp(kw, "offset") == 0) {
             if (n < 0)
                 return fail(p, "offset must be >= 0");
             c->offset = n;
+            c->var_offset = var;
             c->flags |= SW_CF_OFFSET;
         } else if (strcmp(kw, "distance") == 0) {
             c->distance = n;
+            c->var_distance = var;
             c->flags |= SW_CF_DISTANCE;
         } else { /* within */
             if (n <= 0)
                 return fail(p, "within must be > 0");
             c->within = n;
+            c->var_within = var;
             c->flags |= SW_CF_WITHIN;
         }
     }
@@ -587,18 +606,64 @@ static sw_parse_result kw_byte_test(pstate *p, char *v)
         b->op = '=';
     else
         return fail(p, "byte_test: bad operator '%s'", f[1]);
-    if (!parse_u64(f[2], &b->value))
-        return isalpha((unsigned char)f[2][0]) ? unsupported(p, "byte_extract", "variable")
-                                                : fail(p, "byte_test: bad value");
-    if (!parse_i32(f[3], &b->offset))
-        return isalpha((unsigned char)f[3][0]) ? unsupported(p, "byte_extract", "variable")
-                                                : fail(p, "byte_test: bad offset");
+    b->var_value = var_ref(p, f[2]);
+    if (!b->var_value && !parse_u64(f[2], &b->value))
+        return fail(p, "byte_test: bad value '%s'", f[2]);
+    b->var_offset = var_ref(p, f[3]);
+    if (!b->var_offset && !parse_i32(f[3], &b->offset))
+        return fail(p, "byte_test: bad offset '%s'", f[3]);
     for (int i = 4; i < n; i++) {
         sw_parse_result r = byte_common_flag(p, f[i], b, "byte_test");
         if (r != SW_PARSE_OK)
             return r;
     }
     return byte_finish(p, b, "byte_test");
+}
+
+/* byte_extract:<bytes>,<offset>,<name>[,relative][,multiplier N][,align 2|4]
+ *              [,big|little][,string][,hex|dec|oct][,bitmask M] */
+static sw_parse_result kw_byte_extract(pstate *p, char *v)
+{
+    char *f[16];
+    int n = split_commas(v, f, 16);
+    if (n < 3)
+        return fail(p, "byte_extract: needs bytes, offset, name");
+    if (p->n_vars >= SW_RULE_MAX_VARS)
+        return fail(p, "byte_extract: more than %d variables", SW_RULE_MAX_VARS);
+    const char *name = f[2];
+    if (!isalpha((unsigned char)*name) || strlen(name) >= sizeof(p->vars[0]) || var_ref(p, name))
+        return fail(p, "byte_extract: bad or repeated name '%s'", name);
+    sw_sm *s = new_sm(p, SW_SM_BYTE_EXTRACT);
+    if (!s)
+        return fail(p, "too many options");
+    sw_byteop *b = &s->u.b;
+    b->multiplier = 1;
+    uint64_t nb;
+    if (!parse_u64(f[0], &nb) || nb == 0 || nb > 20)
+        return fail(p, "byte_extract: bad byte count");
+    b->nbytes = (uint8_t)nb;
+    if (!parse_i32(f[1], &b->offset))
+        return fail(p, "byte_extract: bad offset");
+    for (int i = 3; i < n; i++) {
+        if (strncmp(f[i], "multiplier", 10) == 0) {
+            uint64_t m;
+            if (!parse_u64(f[i] + 10, &m) || m == 0 || m > 65535)
+                return fail(p, "byte_extract: bad multiplier");
+            b->multiplier = (uint32_t)m;
+        } else if (strncmp(f[i], "align", 5) == 0) {
+            uint64_t a;
+            if (!parse_u64(f[i] + 5, &a) || (a != 2 && a != 4))
+                return fail(p, "byte_extract: align must be 2 or 4");
+            b->align_to = (uint8_t)a;
+        } else {
+            sw_parse_result r = byte_common_flag(p, f[i], b, "byte_extract");
+            if (r != SW_PARSE_OK)
+                return r;
+        }
+    }
+    b->var = (uint8_t)p->n_vars;
+    snprintf(p->vars[p->n_vars++], sizeof(p->vars[0]), "%s", name);
+    return byte_finish(p, b, "byte_extract");
 }
 
 static sw_parse_result kw_byte_jump(pstate *p, char *v)
@@ -616,9 +681,9 @@ static sw_parse_result kw_byte_jump(pstate *p, char *v)
     if (!parse_u64(f[0], &nb) || nb == 0 || nb > 20)
         return fail(p, "byte_jump: bad byte count");
     b->nbytes = (uint8_t)nb;
-    if (!parse_i32(f[1], &b->offset))
-        return isalpha((unsigned char)f[1][0]) ? unsupported(p, "byte_extract", "variable")
-                                                : fail(p, "byte_jump: bad offset");
+    b->var_offset = var_ref(p, f[1]);
+    if (!b->var_offset && !parse_i32(f[1], &b->offset))
+        return fail(p, "byte_jump: bad offset '%s'", f[1]);
     for (int i = 2; i < n; i++) {
         if (strcmp(f[i], "align") == 0) {
             b->flags |= SW_BT_ALIGN;
@@ -655,10 +720,10 @@ static sw_parse_result kw_isdataat(pstate *p, char *v)
         s->u.d.negated = true;
         num++;
     }
-    uint64_t x;
-    if (!parse_u64(num, &x) || x > 0xffffffffu)
-        return isalpha((unsigned char)*num) ? unsupported(p, "byte_extract", "variable")
-                                             : fail(p, "isdataat: bad value");
+    uint64_t x = 0;
+    s->u.d.var_n = var_ref(p, num);
+    if (!s->u.d.var_n && (!parse_u64(num, &x) || x > 0xffffffffu))
+        return fail(p, "isdataat: bad value '%s'", num);
     s->u.d.n = (uint32_t)x;
     for (int i = 1; i < n; i++) {
         if (strcmp(f[i], "relative") == 0)
@@ -1274,6 +1339,8 @@ static sw_parse_result parse_option(pstate *p, char *kw, char *v)
         return v ? kw_pcre(p, v) : fail(p, "pcre: missing value");
     if (!strcmp(kw, "byte_test"))
         return v ? kw_byte_test(p, v) : fail(p, "byte_test: missing value");
+    if (!strcmp(kw, "byte_extract"))
+        return v ? kw_byte_extract(p, v) : fail(p, "byte_extract: missing value");
     if (!strcmp(kw, "byte_jump"))
         return v ? kw_byte_jump(p, v) : fail(p, "byte_jump: missing value");
     if (!strcmp(kw, "isdataat"))
@@ -1576,7 +1643,8 @@ sw_parse_result sw_rule_parse(const sw_parse_ctx *ctx, const char *text, sw_rule
         }
         case SW_SM_PCRE: rel = m->u.p.flags & SW_PCRE_RELATIVE; break;
         case SW_SM_BYTE_TEST:
-        case SW_SM_BYTE_JUMP: rel = m->u.b.flags & SW_BT_RELATIVE; break;
+        case SW_SM_BYTE_JUMP:
+        case SW_SM_BYTE_EXTRACT: rel = m->u.b.flags & SW_BT_RELATIVE; break;
         case SW_SM_ISDATAAT: rel = m->u.d.relative; break;
         case SW_SM_B64DECODE: rel = m->u.b64.relative; break;
         default: break;

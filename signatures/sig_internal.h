@@ -70,6 +70,7 @@ struct sw_sig_thread {
     uint8_t *dotbuf;
     size_t dotcap;
     uint32_t budget;
+    uint64_t vars[SW_RULE_MAX_VARS]; /* byte_extract values on the current path */
     uint8_t *b64;     /* base64_data of the rule being inspected */
     uint32_t b64_len, b64_cap;
     uint64_t ctr[SW_SIGC_COUNT];

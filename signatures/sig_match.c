@@ -182,6 +182,16 @@ static uint32_t b64_decode(const uint8_t *in, uint32_t n, uint8_t *out, uint32_t
     return o;
 }
 
+/* A number option: the literal, or the byte_extract variable it names
+ * (clamped so offsets stay in int32 arithmetic). */
+static inline int64_t num_or_var(const insp *x, uint8_t var, int64_t lit)
+{
+    if (!var)
+        return lit;
+    uint64_t v = x->t->vars[var - 1];
+    return v > INT32_MAX ? INT32_MAX : (int64_t)v;
+}
+
 static int inspect(insp *x, int i, uint32_t prev, uint32_t hi)
 {
     if (i == x->n)
@@ -216,12 +226,12 @@ static int inspect(insp *x, int i, uint32_t prev, uint32_t hi)
         int64_t start, end = len;
         if (c->flags & (SW_CF_DISTANCE | SW_CF_WITHIN)) {
             start = prev;
-            int64_t dist = (c->flags & SW_CF_DISTANCE) ? c->distance : 0;
+            int64_t dist = (c->flags & SW_CF_DISTANCE) ? num_or_var(x, c->var_distance, c->distance) : 0;
             start += dist;
             if (start < 0)
                 start = 0;
             if (c->flags & SW_CF_WITHIN) {
-                int64_t w = (int64_t)prev + dist + c->within;
+                int64_t w = (int64_t)prev + dist + num_or_var(x, c->var_within, c->within);
                 if (w < end)
                     end = w;
             }
@@ -231,9 +241,9 @@ static int inspect(insp *x, int i, uint32_t prev, uint32_t hi)
             int64_t b0 = (c->flags & (SW_CF_OFFSET | SW_CF_DEPTH | SW_CF_STARTSWITH))
                              ? (int64_t)x->need_end
                              : 0;
-            start = b0 + ((c->flags & SW_CF_OFFSET) ? c->offset : 0);
+            start = b0 + ((c->flags & SW_CF_OFFSET) ? num_or_var(x, c->var_offset, c->offset) : 0);
             if (c->flags & SW_CF_DEPTH) {
-                int64_t d = start + c->depth;
+                int64_t d = start + num_or_var(x, c->var_depth, c->depth);
                 if (d < end)
                     end = d;
             }
@@ -303,10 +313,11 @@ static int inspect(insp *x, int i, uint32_t prev, uint32_t hi)
         }
     }
     case SW_SM_BYTE_TEST:
-    case SW_SM_BYTE_JUMP: {
+    case SW_SM_BYTE_JUMP:
+    case SW_SM_BYTE_EXTRACT: {
         const sw_byteop *b = &sm->u.b;
         int64_t pos = ((b->flags & SW_BT_RELATIVE) ? (int64_t)prev : (int64_t)x->need_end) +
-                      b->offset;
+                      num_or_var(x, b->var_offset, b->offset);
         if (pos < 0 || pos + b->nbytes > (int64_t)len || ((b->flags & SW_BT_TO_END) && pos >= (int64_t)len))
             return 0;
         uint64_t v;
@@ -315,8 +326,23 @@ static int inspect(insp *x, int i, uint32_t prev, uint32_t hi)
         uint32_t rd = (uint32_t)pos + b->nbytes;
         if (rd > hi)
             hi = rd;
-        if (sm->type == SW_SM_BYTE_TEST)
+        if (sm->type == SW_SM_BYTE_TEST) {
+            if (b->var_value) { /* compare with a value extracted earlier */
+                sw_byteop cmp = *b;
+                cmp.value = x->t->vars[b->var_value - 1];
+                return byte_test_cmp(&cmp, v) ? inspect(x, i + 1, prev, hi) : 0;
+            }
             return byte_test_cmp(b, v) ? inspect(x, i + 1, prev, hi) : 0;
+        }
+        if (sm->type == SW_SM_BYTE_EXTRACT) {
+            /* as Suricata: the value, times the multiplier, rounded up to
+             * the alignment; the cursor moves past the bytes read */
+            v *= b->multiplier;
+            if (b->align_to && v % b->align_to)
+                v += b->align_to - v % b->align_to;
+            x->t->vars[b->var] = v;
+            return inspect(x, i + 1, rd, hi);
+        }
         if (v > 0xffffffffu)
             return 0;
         v *= b->multiplier;
@@ -338,8 +364,8 @@ static int inspect(insp *x, int i, uint32_t prev, uint32_t hi)
         const sw_isdataat *d = &sm->u.d;
         /* as Suricata: relative N means N more bytes exist, absolute N
          * means a byte exists at offset N */
-        bool has = d->relative ? (uint64_t)prev + d->n <= len
-                               : (uint64_t)x->need_end + d->n < len;
+        uint64_t dn = (uint64_t)num_or_var(x, d->var_n, d->n);
+        bool has = d->relative ? (uint64_t)prev + dn <= len : (uint64_t)x->need_end + dn < len;
         if (d->negated)
             has = !has;
         return has ? inspect(x, i + 1, prev, hi) : 0;

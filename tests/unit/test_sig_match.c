@@ -1036,6 +1036,68 @@ static void t_base64(void **st)
     }
 }
 
+static uint64_t payload_n(sw_sig_engine *e, const char *p, size_t n)
+{
+    sw_detect_input in;
+    in_init(&in);
+    set_bin(&in, SW_BUF_PAYLOAD, p, n);
+    return run(e, &in);
+}
+#define PN(e, lit) payload_n(e, lit, sizeof(lit) - 1)
+
+/* byte_extract: a length or offset read from the data, used by the options
+ * after it (distance/within/offset/depth, byte_test, byte_jump, isdataat). */
+static void t_byte_extract(void **st)
+{
+    (void)st;
+    sw_sig_engine *e = mk(
+        "alert tcp any any -> any any (msg:\"len prefix\"; content:\"LEN\"; "
+        "byte_extract:1,0,len,relative; content:\"END\"; distance:len; within:3; sid:1;)\n"
+        "alert tcp any any -> any any (msg:\"same twice\"; content:\"EQ\"; "
+        "byte_extract:2,0,a,relative; byte_test:2,=,a,0,relative; sid:2;)\n"
+        "alert tcp any any -> any any (msg:\"room\"; content:\"RM\"; "
+        "byte_extract:1,0,n,relative; isdataat:!n,relative; sid:3;)\n"
+        "alert tcp any any -> any any (msg:\"dec offset\"; content:\"OFF:\"; depth:4; "
+        "byte_extract:3,0,o,relative,string,dec; content:\"X\"; offset:o; depth:1; sid:4;)\n"
+        "alert tcp any any -> any any (msg:\"mult align\"; content:\"MA\"; "
+        "byte_extract:1,0,m,relative,multiplier 3,align 4; content:\"Y\"; distance:m; within:1; sid:5;)\n"
+        "alert tcp any any -> any any (msg:\"jump\"; content:\"JP\"; "
+        "byte_extract:1,0,skip,relative; byte_jump:1,skip,relative; content:\"Z\"; within:1; sid:6;)\n");
+    assert_int_equal(PN(e, "LEN\x05" "abcdeEND"), S(1));
+    assert_int_equal(PN(e, "LEN\x04" "abcdeEND"), 0);
+    assert_int_equal(PN(e, "EQ\x00\x07\x00\x07"), S(2));
+    assert_int_equal(PN(e, "EQ\x00\x07\x00\x08"), 0);
+    /* isdataat:!n: fewer than n bytes follow */
+    assert_int_equal(PN(e, "RM\x05" "abc"), S(3));
+    assert_int_equal(PN(e, "RM\x03" "abc"), 0);
+    /* "OFF:009": X at absolute offset 9 */
+    assert_int_equal(PN(e, "OFF:009..X"), S(4));
+    assert_int_equal(PN(e, "OFF:008..X"), 0);
+    /* 2 * 3 = 6, aligned to 8: Y 8 bytes after the length byte */
+    assert_int_equal(PN(e, "MA\x02" "12345678Y"), S(5));
+    assert_int_equal(PN(e, "MA\x02" "123456Y"), 0);
+    /* jump over skip (2) + the one-byte length read at offset 2 (3): Z */
+    assert_int_equal(PN(e, "JP\x02" "ab\x03" "cdeZ"), S(6));
+    assert_int_equal(PN(e, "JP\x02" "ab\x02" "cdeZ"), 0);
+    sw_sig_engine_free(e);
+
+    const char *bad[] = {
+        "alert tcp any any -> any any (msg:\"x\"; content:\"a\"; distance:nope; sid:1;)",
+        "alert tcp any any -> any any (msg:\"x\"; byte_extract:1,0,a; byte_extract:1,1,a; sid:1;)",
+        "alert tcp any any -> any any (msg:\"x\"; byte_extract:1,0,a,align 3; sid:1;)",
+        "alert tcp any any -> any any (msg:\"x\"; byte_extract:9,0,a; sid:1;)",
+        "alert tcp any any -> any any (msg:\"x\"; byte_extract:1,0; sid:1;)",
+        "alert tcp any any -> any any (msg:\"x\"; byte_test:1,=,zz,0; sid:1;)",
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        sw_sig_report rep;
+        e = sw_sig_engine_build_string(NULL, "bad.rules", bad[i], &rep);
+        if (rep.errors != 1)
+            fail_msg("not rejected: %s", bad[i]);
+        sw_sig_engine_free(e);
+    }
+}
+
 static void t_bad_rules(void **st)
 {
     (void)st;
@@ -1215,6 +1277,7 @@ int main(void)
         cmocka_unit_test(t_tls_version),
         cmocka_unit_test(t_flowint),
         cmocka_unit_test(t_base64),
+        cmocka_unit_test(t_byte_extract),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -12,7 +12,10 @@
 # (fork mode: keep fuzzing after a crash, collecting every artifact; for
 # long runs while a known bug is unfixed).
 # Exit: 0 no finding, 1 findings (listed), 2 usage or build problem.
-# A CPU-seconds total is printed at the end (seconds x jobs per target).
+# CPU time is measured (user + system of every fuzzing process, as the
+# shell's children times), printed per target and in total, and appended
+# to WORK_DIR/ledger.tsv (date, commit, target, wall s, CPU s, artifacts),
+# so campaigns spread over several runs add up honestly.
 set -uo pipefail
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 SECS=${1:-}
@@ -44,6 +47,19 @@ max_len() {
 
 findings=0
 cpu=0
+# CPU seconds of all reaped children so far: bash's `times`, run in this
+# shell (in a $(...) subshell it would only see the subshell's children).
+TIMES_FILE=$(mktemp)
+trap 'rm -f "$TIMES_FILE" "$TIMES_FILE.v"' EXIT
+children_cpu() {
+    times > "$TIMES_FILE"
+    tail -1 "$TIMES_FILE" | awk '{
+        s = 0
+        for (i = 1; i <= 2; i++) { split($i, a, "m"); sub("s", "", a[2]); s += a[1] * 60 + a[2] }
+        printf "%.1f", s }'
+}
+commit=$(git -C "$SRC" rev-parse --short HEAD 2>/dev/null || echo unknown)
+[[ -f "$WORK/ledger.tsv" ]] || printf 'date\tcommit\ttarget\twall_s\tcpu_s\tartifacts\n' > "$WORK/ledger.tsv"
 export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 for t in $targets; do
@@ -69,6 +85,8 @@ for t in $targets; do
     seeds=$WORK/seeds/$name
     mkdir -p "$seeds"
     before=$(ls "$crashes" | wc -l)
+    children_cpu > "$TIMES_FILE.v"; cpu0=$(cat "$TIMES_FILE.v")
+    wall0=$(date +%s)
     args=(-max_total_time="$SECS" -max_len="$(max_len "$t")" -timeout=25
           -rss_limit_mb="$RSS" -artifact_prefix="$crashes/" -print_final_stats=1)
     if [[ "${FUZZ_KEEP_GOING:-0}" = 1 ]]; then
@@ -81,8 +99,12 @@ for t in $targets; do
         "$bin" "${args[@]}" "$corpus" "$seeds" >"$logs/run.log" 2>&1
     fi
     rc=$?
-    cpu=$((cpu + SECS * JOBS))
+    children_cpu > "$TIMES_FILE.v"
+    tcpu=$(awk -v a="$(cat "$TIMES_FILE.v")" -v b="$cpu0" 'BEGIN { printf "%.1f", a - b }')
+    cpu=$(awk -v a="$cpu" -v b="$tcpu" 'BEGIN { printf "%.1f", a + b }')
     after=$(ls "$crashes" | wc -l)
+    printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$(date -u +%FT%TZ)" "$commit" "$name" \
+        "$(($(date +%s) - wall0))" "$tcpu" "$((after - before))" >> "$WORK/ledger.tsv"
     execs=$(grep -ho 'stat::number_of_executed_units: *[0-9]*' "$logs"/*.log 2>/dev/null |
             awk '{s += $2} END {print s + 0}')
     cov=$(grep -ho 'cov: [0-9]*' "$logs/run.log" | tail -1)
@@ -93,10 +115,10 @@ for t in $targets; do
         grep -m3 -E 'ERROR: (AddressSanitizer|LeakSanitizer|libFuzzer)|runtime error|invariant failed' \
             "$logs"/*.log | sed 's/^/    /'
     else
-        echo "$t: ok, ${SECS}s x $JOBS, $execs execs, $cov"
+        echo "$t: ok, ${SECS}s x $JOBS, ${tcpu} CPU-s, $execs execs, $cov"
     fi
 done
-echo "cpu-seconds: $cpu"
+echo "cpu-seconds (measured): $cpu"
 if [[ "$findings" -gt 0 ]]; then
     echo "$findings target(s) with findings"
     exit 1

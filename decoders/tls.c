@@ -97,6 +97,12 @@ struct sw_tls_state {
 
     /* certificate */
     unsigned chain_len;
+    /* The server's chain as sent (the certificate_list), kept for tls.certs
+     * rules until the sensor drops it after detection; cert_off/cert_len
+     * index the certificates in it. */
+    uint8_t *chain;
+    uint8_t n_certs;
+    uint32_t cert_off[SW_TLS_MAX_CERTS], cert_len[SW_TLS_MAX_CERTS];
     char subject[SW_TLS_DN_MAX];
     char issuer[SW_TLS_DN_MAX];
     char serial[3 * 64];
@@ -1013,7 +1019,27 @@ static bool der_header_complete(const uint8_t *p, size_t n)
     return der_header(p + h, inner, &ilen) != 0;
 }
 
-static void parse_certificate(sw_tls_state *s, const uint8_t *p, size_t n)
+/* Keeps a copy of the server's certificate list (first one only). */
+static void keep_chain(sw_tls_state *s, const uint8_t *p, size_t n)
+{
+    if (s->chain || n == 0)
+        return;
+    s->chain = malloc(n);
+    if (!s->chain)
+        return;
+    memcpy(s->chain, p, n);
+    rd lst = {s->chain, n, false};
+    while (lst.n > 0 && s->n_certs < SW_TLS_MAX_CERTS) {
+        uint32_t cl = rd_u24(&lst);
+        rd c = rd_sub(&lst, cl);
+        if (lst.bad)
+            break;
+        s->cert_off[s->n_certs] = (uint32_t)(c.p - s->chain);
+        s->cert_len[s->n_certs++] = (uint32_t)c.n;
+    }
+}
+
+static void parse_certificate(sw_tls_state *s, int dir, const uint8_t *p, size_t n)
 {
     rd r = {p, n, false};
     uint32_t total = rd_u24(&r);
@@ -1024,6 +1050,8 @@ static void parse_certificate(sw_tls_state *s, const uint8_t *p, size_t n)
             return;
     }
     rd lst = rd_sub(&r, total);
+    if (dir == 1)
+        keep_chain(s, lst.p, lst.n);
     unsigned count = 0;
     bool leaf_done = false;
     while (lst.n > 0) {
@@ -1114,7 +1142,7 @@ static void hs_message_done(sw_tls_state *s, int dir, const uint8_t *p, size_t n
         ok = parse_server_hello(s, p, n);
         break;
     case HS_CERTIFICATE:
-        parse_certificate(s, p, n);
+        parse_certificate(s, dir, p, n);
         break;
     default:
         break;
@@ -1463,7 +1491,25 @@ void sw_tls_free(sw_tls_state *s)
         return;
     free(s->d[0].hbuf);
     free(s->d[1].hbuf);
+    free(s->chain);
     free(s);
+}
+
+unsigned sw_tls_certs(const sw_tls_state *s, const uint8_t **der, uint32_t *len, unsigned max)
+{
+    unsigned n = 0;
+    for (; s->chain && n < s->n_certs && n < max; n++) {
+        der[n] = s->chain + s->cert_off[n];
+        len[n] = s->cert_len[n];
+    }
+    return n;
+}
+
+void sw_tls_drop_certs(sw_tls_state *s)
+{
+    free(s->chain);
+    s->chain = NULL;
+    s->n_certs = 0;
 }
 
 uint32_t sw_tls_progress(const sw_tls_state *s) { return s->progress; }

@@ -125,6 +125,7 @@ const char *sw_tls_event_name(int ev);
 #define SW_TLS_MAX_LIST 96       /* extensions, groups, sigalgs */
 #define SW_TLS_MAX_POINT_FORMATS 16
 #define SW_TLS_DN_MAX 1024
+#define SW_TLS_MAX_CERTS 8 /* certificates of a chain kept for tls.certs */
 #define SW_TLS_JA3_STR_MAX 4608
 #define SW_TLS_JA4_LEN 36
 
@@ -134,6 +135,11 @@ typedef struct sw_tls_state sw_tls_state;
  * or a uint64_t[SW_TLS_CTR_COUNT] that must outlive the state. NULL on
  * allocation failure. */
 sw_tls_state *sw_tls_new(const sw_tls_config *cfg, uint64_t *ctr);
+/* The server's certificates in chain order (DER), at most max and
+ * SW_TLS_MAX_CERTS; pointers stay valid until sw_tls_drop_certs or free. */
+unsigned sw_tls_certs(const sw_tls_state *s, const uint8_t **der, uint32_t *len, unsigned max);
+/* Frees the kept chain once detection has seen it. */
+void sw_tls_drop_certs(sw_tls_state *s);
 void sw_tls_free(sw_tls_state *s);
 
 /* dir 0: client to server, 1: server to client. Returns 0, or -1 once the

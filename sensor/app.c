@@ -525,6 +525,7 @@ static void tls_log(sw_worker *w, sw_flow *f, uint64_t ts)
     sw_eve_tls(j, fa->tls);
     sw_worker_emit(w, j);
     sw_detect_tls(w, f, fa->tls, ts);
+    sw_tls_drop_certs(fa->tls); /* tls.certs rules have seen it */
 }
 
 /* ---------- stream delivery and protocol choice ---------- */

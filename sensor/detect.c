@@ -1310,10 +1310,15 @@ void sw_detect_tls(sw_worker *w, sw_flow *f, const sw_tls_state *s, uint64_t ts_
         set_buf(&in, SW_BUF_TLS_CERT_FINGERPRINT, v, strlen(v));
     if ((v = sw_tls_ja3s_hash(s)))
         set_buf(&in, SW_BUF_JA3S_HASH, v, strlen(v));
+    in.n_certs = (uint8_t)sw_tls_certs(s, in.certs, in.cert_len, SW_DETECT_MAX_CERTS);
+    if (in.n_certs) {
+        in.buf[SW_BUF_TLS_CERTS].ptr = in.certs[0];
+        in.buf[SW_BUF_TLS_CERTS].len = in.cert_len[0];
+    }
     in.events = sev;
     in.n_events = nsev;
     if (in.buf[SW_BUF_TLS_CERT_SUBJECT].ptr || in.buf[SW_BUF_JA3S_HASH].ptr || nsev ||
-        in.tls_version)
+        in.tls_version || in.n_certs)
         run_sigs(w, f, NULL, false, &in, &o);
 
     uint32_t hb = sw_tls_heartbeat_flags(s);

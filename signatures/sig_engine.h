@@ -61,7 +61,7 @@ typedef enum sw_buf_id {
     SW_BUF_TLS_CERT_ISSUER,
     SW_BUF_TLS_CERT_SERIAL,
     SW_BUF_TLS_CERT_FINGERPRINT,
-    SW_BUF_TLS_CERTS, /* DER of the first (server) certificate */
+    SW_BUF_TLS_CERTS, /* DER of each certificate of the server's chain (certs[]) */
     SW_BUF_JA3_HASH,
     SW_BUF_JA3_STRING,
     SW_BUF_JA3S_HASH,
@@ -153,6 +153,13 @@ typedef struct sw_detect_input {
     /* An app-layer transaction (DNS message, HTTP request/response, file,
      * TLS handshake side) rather than a packet or stream data. */
     bool is_tx;
+    /* tls.certs is a multi-buffer: a rule's tls.certs options must all hold
+     * in one certificate of the chain, any one. buf[SW_BUF_TLS_CERTS] is
+     * set to the first when n_certs > 0. */
+#define SW_DETECT_MAX_CERTS 8
+    uint8_t n_certs;
+    const uint8_t *certs[SW_DETECT_MAX_CERTS];
+    uint32_t cert_len[SW_DETECT_MAX_CERTS];
     /* TLS flows: the version the sending side announced (tls.version) */
     uint16_t tls_version; /* 0: unknown */
 } sw_detect_input;

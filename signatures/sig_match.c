@@ -714,7 +714,15 @@ static bool rule_match(const sw_sig_engine *e, sw_sig_thread *t, const sw_rule *
         insp x = {t, list, n, p, len,
                   b == SW_BUF_PAYLOAD && in->is_stream ? in->stream_seen : 0};
         t->budget = e->recursion_limit;
-        if (inspect(&x, 0, 0, 0) != 1)
+        int ok = inspect(&x, 0, 0, 0);
+        /* tls.certs: the other certificates of the chain, until one holds */
+        for (int k = 1; ok != 1 && b == SW_BUF_TLS_CERTS && k < in->n_certs; k++) {
+            x.buf = in->certs[k];
+            x.len = in->cert_len[k];
+            t->budget = e->recursion_limit;
+            ok = inspect(&x, 0, 0, 0);
+        }
+        if (ok != 1)
             return false;
     }
     /* last: the shared table's lock only for rules that matched otherwise */
@@ -1018,17 +1026,21 @@ int sw_sig_match(const sw_sig_engine *e, sw_sig_thread *t, const sw_detect_input
         const sw_sig_bufdb *d = &e->db[b];
         if (!d->db || !in->buf[b].ptr)
             continue;
-        const uint8_t *p = in->buf[b].ptr;
-        uint32_t len = in->buf[b].len;
-        if (d->dotprefix && t->dotcap >= (size_t)len + 1) {
-            t->dotbuf[0] = '.';
-            memcpy(t->dotbuf + 1, p, len);
-            p = t->dotbuf;
-            len++;
+        /* a multi-buffer is scanned one instance at a time */
+        int n_inst = b == SW_BUF_TLS_CERTS && in->n_certs ? in->n_certs : 1;
+        for (int k = 0; k < n_inst; k++) {
+            const uint8_t *p = n_inst > 1 ? in->certs[k] : in->buf[b].ptr;
+            uint32_t len = n_inst > 1 ? in->cert_len[k] : in->buf[b].len;
+            if (d->dotprefix && t->dotcap >= (size_t)len + 1) {
+                t->dotbuf[0] = '.';
+                memcpy(t->dotbuf + 1, p, len);
+                p = t->dotbuf;
+                len++;
+            }
+            t->scan_db = d;
+            if (hs_scan(d->db, (const char *)p, len, 0, t->scratch, on_hit, t) != HS_SUCCESS)
+                SW_CTR_INC(t->ctr, SW_SIGC_HS_ERROR);
         }
-        t->scan_db = d;
-        if (hs_scan(d->db, (const char *)p, len, 0, t->scratch, on_hit, t) != HS_SUCCESS)
-            SW_CTR_INC(t->ctr, SW_SIGC_HS_ERROR);
     }
     SW_CTR_ADD(t->ctr, SW_SIGC_PREFILTER_HITS, t->n_cand);
     for (uint32_t i = 0; i < e->n_always; i++) {

@@ -103,5 +103,37 @@ def test_tls_version_once_per_handshake_side():
         shutil.rmtree(d, ignore_errors=True)
 
 
+CERT_RULES = """\
+alert tls any any -> any any (msg:"AsyncRAT default certificate"; flow:established,to_client; tls.certs; content:"AsyncRAT Server"; sid:9800401; rev:1;)
+alert tls any any -> any any (msg:"never in a certificate"; flow:established,to_client; tls.certs; content:"not in any certificate"; sid:9800402; rev:1;)
+"""
+
+
+@t.test
+def test_tls_certs_matches_the_servers_certificates():
+    """tls.certs inspects the DER of each certificate the server sent: the
+    AsyncRAT capture's one TLS session alerts once (tshark: one Certificate
+    message whose subject and issuer are "AsyncRAT Server")."""
+    pcap = t.shared_pcap("c2/corelight-asyncrat-cd010953.pcap")
+    d = tempfile.mkdtemp(prefix="sw-e2e-certs-")
+    try:
+        rules = os.path.join(d, "certs.rules")
+        with open(rules, "w") as f:
+            f.write(CERT_RULES)
+        r = run(pcap, rules)
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+    want = [row for row in t.tshark_fields(pcap, ["tcp.stream", "x509sat.uTF8String"],
+                                            "tls.handshake.type == 11")
+            if "AsyncRAT Server" in row[1]]
+    got = [a for a in r.of_type("alert") if a["alert"]["signature_id"] == 9800401]
+    assert len(want) == 1 and len(got) == len(want), (len(got), want)
+    a = got[0]
+    assert a["app_proto"] == "tls" and a["direction"] == "to_client", a
+    tls = [e for e in r.of_type("tls") if e.get("flow_id") == a.get("flow_id")]
+    assert tls and tls[0]["tls"]["subject"] == "CN=AsyncRAT Server", tls
+    assert not [x for x in r.of_type("alert") if x["alert"]["signature_id"] == 9800402]
+
+
 if __name__ == "__main__":
     t.main()

@@ -86,7 +86,6 @@ KNOWN_FAILURES = {
     "sv-vxlan-decoder-02#1":
         "no flow event for the outer VXLAN UDP flow: workers are chosen by the inner host "
         "pair, so one outer flow would be counted in pieces on several workers (lead: flow)",
-    **_each("sv-tls-certs-alert", range(3), "tls.certs rules load but never match (signatures)"),
 }
 
 

@@ -1098,6 +1098,35 @@ static void t_byte_extract(void **st)
     }
 }
 
+/* tls.certs is a multi-buffer: all of a rule's options in one certificate,
+ * any certificate of the chain, each one prefiltered. */
+static void t_tls_certs_multi(void **st)
+{
+    (void)st;
+    sw_sig_engine *e = mk(
+        "alert tls any any -> any any (msg:\"both in one\"; tls.certs; content:\"ALPHA\"; "
+        "content:\"BETA\"; distance:0; sid:1;)\n"
+        "alert tls any any -> any any (msg:\"third only\"; tls.certs; content:\"GAMMA-ROOT\"; sid:2;)\n");
+    sw_detect_input in;
+    in_init(&in);
+    in.app_proto = SW_APP_TLS;
+    in.is_tx = true;
+    const char *c1 = "leaf ALPHA leaf", *c2 = "intermediate BETA", *c3 = "GAMMA-ROOT ALPHA BETA";
+    in.certs[0] = (const uint8_t *)c1, in.cert_len[0] = (uint32_t)strlen(c1);
+    in.certs[1] = (const uint8_t *)c2, in.cert_len[1] = (uint32_t)strlen(c2);
+    in.n_certs = 2;
+    in.buf[SW_BUF_TLS_CERTS].ptr = in.certs[0];
+    in.buf[SW_BUF_TLS_CERTS].len = in.cert_len[0];
+    assert_int_equal(run(e, &in), 0); /* ALPHA and BETA, but in different certificates */
+    in.certs[2] = (const uint8_t *)c3, in.cert_len[2] = (uint32_t)strlen(c3);
+    in.n_certs = 3;
+    assert_int_equal(run(e, &in), S(1) | S(2));
+    in.n_certs = 0; /* without certificates the buffer is absent */
+    in.buf[SW_BUF_TLS_CERTS].ptr = NULL;
+    assert_int_equal(run(e, &in), 0);
+    sw_sig_engine_free(e);
+}
+
 static void t_bad_rules(void **st)
 {
     (void)st;
@@ -1278,6 +1307,7 @@ int main(void)
         cmocka_unit_test(t_flowint),
         cmocka_unit_test(t_base64),
         cmocka_unit_test(t_byte_extract),
+        cmocka_unit_test(t_tls_certs_multi),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -664,6 +664,17 @@ static int ensure_dir(const char *d)
     return mkdir(d, 0750);
 }
 
+/* Start-up failed after the captures were opened: close what is open and
+ * give the exit status for a setup error. */
+static int fail_after_open(sw_capture **caps, size_t n, sw_capture *live, sw_cfg_node *root)
+{
+    for (size_t k = 0; k < n; k++)
+        sw_capture_close(caps[k]);
+    sw_capture_close(live);
+    sw_cfg_free(root);
+    return 2;
+}
+
 int main(int argc, char **argv)
 {
     options o;
@@ -711,10 +722,7 @@ int main(int argc, char **argv)
         caps[i] = sw_capture_open_file(o.files[i], err, sizeof err);
         if (!caps[i]) {
             fprintf(stderr, "spanwatch: %s\n", err);
-            for (size_t k = 0; k < i; k++)
-                sw_capture_close(caps[k]);
-            sw_cfg_free(root);
-            return 2;
+            return fail_after_open(caps, i, NULL, root);
         }
     }
     if (o.iface) {
@@ -722,33 +730,32 @@ int main(int argc, char **argv)
         livecap = sw_capture_open_live(&e.cfg.live, err, sizeof err);
         if (!livecap) {
             fprintf(stderr, "spanwatch: %s\n", err);
-            sw_cfg_free(root);
-            return 2;
+            return fail_after_open(caps, o.nfiles, NULL, root);
         }
     }
     if (write_pidfile(root, err, sizeof err) < 0) {
         fprintf(stderr, "spanwatch: %s\n", err);
-        return 2;
+        return fail_after_open(caps, o.nfiles, livecap, root);
     }
     if (ensure_dir(o.logdir) < 0) {
         fprintf(stderr, "spanwatch: %s: cannot use as log directory: %s\n", o.logdir,
                 strerror(errno));
-        return 2;
+        return fail_after_open(caps, o.nfiles, livecap, root);
     }
     e.out = sw_outputs_open(&e.cfg.outputs, o.logdir, err, sizeof err);
     if (!e.out) {
         fprintf(stderr, "spanwatch: %s\n", err);
-        return 2;
+        return fail_after_open(caps, o.nfiles, livecap, root);
     }
     if (sw_engine_init(&e, err, sizeof err) < 0) {
         fprintf(stderr, "spanwatch: %s\n", err);
         sw_outputs_close(e.out);
-        return 2;
+        return fail_after_open(caps, o.nfiles, livecap, root);
     }
     /* Capture, outputs and rules are open: root is no longer needed. */
     if (drop_privileges(root, err, sizeof err) < 0) {
         fprintf(stderr, "spanwatch: %s\n", err);
-        return 2;
+        return fail_after_open(caps, o.nfiles, livecap, root);
     }
 
     struct sigaction sa;

@@ -1037,6 +1037,8 @@ static void keep_chain(sw_tls_state *s, const uint8_t *p, size_t n)
         s->cert_off[s->n_certs] = (uint32_t)(c.p - s->chain);
         s->cert_len[s->n_certs++] = (uint32_t)c.n;
     }
+    if (lst.n > 0 && !lst.bad) /* a chain longer than tls.certs inspects */
+        ctr_inc(s, SW_TLS_CTR_CERTS_NOT_KEPT);
 }
 
 static void parse_certificate(sw_tls_state *s, int dir, const uint8_t *p, size_t n)

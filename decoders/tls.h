@@ -51,6 +51,7 @@ int sw_tls_config_load(const sw_cfg_node *root, sw_tls_config *c, char *err,
     X(SW_TLS_CTR_HANDSHAKE_TOO_LARGE, "spanwatch.tls.handshake_too_large")  \
     X(SW_TLS_CTR_MALFORMED_HANDSHAKE, "spanwatch.tls.malformed_handshake")  \
     X(SW_TLS_CTR_CERT_PARSE_ERROR, "spanwatch.tls.cert_parse_error")        \
+    X(SW_TLS_CTR_CERTS_NOT_KEPT, "spanwatch.tls.certs_not_kept")            \
     X(SW_TLS_CTR_LIST_TRUNCATED, "spanwatch.tls.list_truncated")            \
     X(SW_TLS_CTR_SSLV2, "spanwatch.tls.sslv2")                              \
     X(SW_TLS_CTR_HEARTBEAT, "spanwatch.tls.heartbeat")                      \

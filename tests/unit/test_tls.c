@@ -649,6 +649,48 @@ static void test_truncated_client_hello(void **st)
     free_stream(&s);
 }
 
+/* The server's chain is kept for tls.certs in order, at most
+ * SW_TLS_MAX_CERTS certificates (the rest counted), until dropped. */
+static void test_chain_kept_for_tls_certs(void **st)
+{
+    (void)st;
+    uint64_t ctr[SW_TLS_CTR_COUNT] = {0};
+    sw_tls_state *t = sw_tls_new(NULL, ctr);
+    /* record | handshake type 11 | u24 len | u24 list len | 10 x (u24 len, "CERTn") */
+    uint8_t rec[5 + 4 + 3 + 10 * 8];
+    size_t list = 10 * 8, hs = 3 + list, n = 0;
+    rec[n++] = 22, rec[n++] = 3, rec[n++] = 3;
+    rec[n++] = (uint8_t)((4 + hs) >> 8), rec[n++] = (uint8_t)(4 + hs);
+    rec[n++] = 11, rec[n++] = 0, rec[n++] = (uint8_t)(hs >> 8), rec[n++] = (uint8_t)hs;
+    rec[n++] = 0, rec[n++] = (uint8_t)(list >> 8), rec[n++] = (uint8_t)list;
+    for (int i = 0; i < 10; i++) {
+        rec[n++] = 0, rec[n++] = 0, rec[n++] = 5;
+        memcpy(rec + n, "CERT", 4);
+        rec[n + 4] = (uint8_t)('0' + i);
+        n += 5;
+    }
+    assert_int_equal(n, sizeof rec);
+    assert_int_equal(sw_tls_feed(t, 1, rec, n), 0);
+    const uint8_t *der[16];
+    uint32_t len[16];
+    assert_int_equal(sw_tls_certs(t, der, len, 16), SW_TLS_MAX_CERTS);
+    for (int i = 0; i < SW_TLS_MAX_CERTS; i++) {
+        assert_int_equal(len[i], 5);
+        assert_memory_equal(der[i], "CERT", 4);
+        assert_int_equal(der[i][4], '0' + i);
+    }
+    assert_int_equal(ctr[SW_TLS_CTR_CERTS_NOT_KEPT], 1);
+    assert_int_equal(sw_tls_certs(t, der, len, 2), 2); /* the caller's bound */
+    sw_tls_drop_certs(t);
+    assert_int_equal(sw_tls_certs(t, der, len, 16), 0);
+    sw_tls_free(t);
+    /* a client certificate (mutual TLS) is not the server's chain */
+    t = sw_tls_new(NULL, ctr);
+    assert_int_equal(sw_tls_feed(t, 0, rec, n), 0);
+    assert_int_equal(sw_tls_certs(t, der, len, 16), 0);
+    sw_tls_free(t);
+}
+
 static void test_not_tls_and_oversized(void **st)
 {
     (void)st;
@@ -816,6 +858,7 @@ int main(void)
         cmocka_unit_test(test_malformed_der),
         cmocka_unit_test(test_truncated_client_hello),
         cmocka_unit_test(test_not_tls_and_oversized),
+        cmocka_unit_test(test_chain_kept_for_tls_certs),
         cmocka_unit_test(test_eve),
         cmocka_unit_test(test_bug5713_client_only),
         cmocka_unit_test(test_version_names),

@@ -1189,6 +1189,8 @@ static void http_response_sigs(sw_worker *w, sw_flow *f, const sw_http_tx *tx,
     set_hb(&in, SW_BUF_HTTP_HOST, tx->host);
     set_hb(&in, SW_BUF_HTTP_METHOD, tx->method);
     set_hb(&in, SW_BUF_HTTP_USER_AGENT, tx->user_agent);
+    if (file && file->filename_len)
+        set_buf(&in, SW_BUF_FILE_NAME, file->filename, file->filename_len);
     tx_obj o = {.http = tx, .file = file};
     run_sigs(w, f, NULL, false, &in, &o);
 }

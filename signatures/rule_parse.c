@@ -137,6 +137,8 @@ static const struct {
     {"ja3s.hash", SW_BUF_JA3S_HASH, true},
     {"ja3s_hash", SW_BUF_JA3S_HASH, true},
     {"ja4.hash", SW_BUF_JA4_HASH, true},
+    {"file.name", SW_BUF_FILE_NAME, true},
+    {"file_name", SW_BUF_FILE_NAME, true},
     {"base64_data", SW_BUF_BASE64, true},
 };
 

@@ -66,6 +66,7 @@ typedef enum sw_buf_id {
     SW_BUF_JA3_STRING,
     SW_BUF_JA3S_HASH,
     SW_BUF_JA4_HASH,
+    SW_BUF_FILE_NAME, /* file.name: the file's name as fileinfo shows it */
     SW_BUF_BASE64, /* base64_data: what base64_decode decoded (never an input) */
     SW_BUF_COUNT
 } sw_buf_id;

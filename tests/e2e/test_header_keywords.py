@@ -135,5 +135,35 @@ def test_tls_certs_matches_the_servers_certificates():
     assert not [x for x in r.of_type("alert") if x["alert"]["signature_id"] == 9800402]
 
 
+FILE_RULES = """\
+alert http any any -> any any (msg:"exe by name"; flow:to_client; file.name; content:".exe"; endswith; nocase; sid:9800501; rev:1;)
+alert http any any -> any any (msg:"png by name"; flow:to_client; file.name; content:".png"; endswith; sid:9800502; rev:1;)
+"""
+
+
+@t.test
+def test_file_name_is_the_fileinfo_name():
+    """file.name sees the name the fileinfo event shows (Content-Disposition,
+    else the URI path): one alert per file whose name matches."""
+    d = tempfile.mkdtemp(prefix="sw-e2e-fn-")
+    try:
+        rules = os.path.join(d, "fn.rules")
+        with open(rules, "w") as f:
+            f.write(FILE_RULES)
+        for name in ("ndpi-exe_download.pcap", "ndpi-exe_download_as_png.pcap"):
+            r = run(t.repo_pcap(name), rules)
+            names = [e["fileinfo"]["filename"] for e in r.of_type("fileinfo")]
+            assert names, name
+            for sid, ext in ((9800501, ".exe"), (9800502, ".png")):
+                # the .exe rule is nocase, the .png rule is not
+                want = sum(1 for n in names if (n.lower() if ext == ".exe" else n).endswith(ext))
+                got = [a for a in r.of_type("alert") if a["alert"]["signature_id"] == sid]
+                assert len(got) == want, (name, sid, len(got), names)
+                for a in got:
+                    assert a["fileinfo"]["filename"].lower().endswith(ext), a
+    finally:
+        shutil.rmtree(d, ignore_errors=True)
+
+
 if __name__ == "__main__":
     t.main()

@@ -1,6 +1,8 @@
 #include "sensor/json.h"
 
 #include <arpa/inet.h>
+#include <limits.h>
+#include <openssl/evp.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -365,29 +367,12 @@ void swj_ip(sw_json *j, const char *key, int family, const uint8_t *addr)
 
 void swj_base64(sw_json *j, const char *key, const uint8_t *b, size_t n)
 {
-    static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     member(j, key);
     putc1(j, '"');
-    if (!grow(j, (n + 2) / 3 * 4))
+    /* OpenSSL writes the encoding and a NUL straight into the event buffer */
+    if (n > INT_MAX / 2 || !grow(j, (n + 2) / 3 * 4 + 1))
         return;
-    char *o = j->buf + j->len;
-    size_t i = 0;
-    for (; i + 3 <= n; i += 3) {
-        uint32_t v = (uint32_t)b[i] << 16 | (uint32_t)b[i + 1] << 8 | b[i + 2];
-        *o++ = tab[v >> 18];
-        *o++ = tab[(v >> 12) & 63];
-        *o++ = tab[(v >> 6) & 63];
-        *o++ = tab[v & 63];
-    }
-    if (i < n) {
-        uint32_t v = (uint32_t)b[i] << 16 | (i + 1 < n ? (uint32_t)b[i + 1] << 8 : 0);
-        *o++ = tab[v >> 18];
-        *o++ = tab[(v >> 12) & 63];
-        *o++ = i + 1 < n ? tab[(v >> 6) & 63] : '=';
-        *o++ = '=';
-    }
-    j->len = (size_t)(o - j->buf);
-    j->buf[j->len] = '\0';
+    j->len += (size_t)EVP_EncodeBlock((unsigned char *)j->buf + j->len, b, (int)n);
     putc1(j, '"');
 }
 

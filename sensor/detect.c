@@ -552,9 +552,13 @@ static void input_from(sw_worker *w, sw_detect_input *in, sw_flow *f, const sw_p
         in->established = f->state != SW_FLOW_NEW ||
                           (f->key.proto != 6 && f->pkts_ts && f->pkts_tc);
         in->app_proto = sw_app_flow_id(w, f);
-        in->tls_version = sw_app_tls_version(f, to_server);
+        /* per packet only when some rule reads them */
+        uint32_t needs = sw_sig_engine_needs(sw_sig_manager_current(DS(w)->sigs));
+        if (needs & SW_SIG_NEEDS_TLS_VERSION)
+            in->tls_version = sw_app_tls_version(f, to_server);
         uint64_t c, s;
-        if (f->key.proto == 6 && sw_app_stream_sizes(f, &c, &s)) {
+        if ((needs & SW_SIG_NEEDS_STREAM_SIZE) && f->key.proto == 6 &&
+            sw_app_stream_sizes(f, &c, &s)) {
             in->has_stream_size = true;
             in->client_bytes = c > UINT32_MAX ? UINT32_MAX : (uint32_t)c;
             in->server_bytes = s > UINT32_MAX ? UINT32_MAX : (uint32_t)s;

@@ -571,6 +571,10 @@ static sw_sig_engine *build(const sw_sig_config *cfg_in, feed_fn feed, void *arg
     bool any_xbits = false;
     for (uint32_t i = 0; i < e->n_rules; i++) {
         any_xbits |= e->rules[i]->n_xbits > 0;
+        if (e->rules[i]->stream_size_side)
+            e->needs |= SW_SIG_NEEDS_STREAM_SIZE;
+        if (e->rules[i]->tls_version)
+            e->needs |= SW_SIG_NEEDS_TLS_VERSION;
         if (sw_rule_uses_buf(e->rules[i], SW_BUF_BASE64)) /* threads keep a decode buffer */
             e->base64_max = cfg_in->base64_max ? cfg_in->base64_max : 65536;
     }
@@ -693,6 +697,8 @@ sw_ctr_group sw_sig_engine_counters(const sw_sig_engine *e)
 }
 
 /* ---- threads ---- */
+
+uint32_t sw_sig_engine_needs(const sw_sig_engine *e) { return e ? e->needs : 0; }
 
 sw_sig_thread *sw_sig_thread_new(const sw_sig_engine *e)
 {

@@ -325,6 +325,10 @@ sw_ctr_group sw_sig_thread_counters(const sw_sig_thread *t);
     X(SW_SIGE_CACHE_MISSES, "spanwatch.detect.cache_misses")
 enum { SW_SIG_ENGINE_COUNTERS(SW_SIG_X_ENUM) SW_SIGE_COUNT };
 sw_ctr_group sw_sig_engine_counters(const sw_sig_engine *e);
+/* Input fields only some rulesets read, so callers fill them only then. */
+#define SW_SIG_NEEDS_STREAM_SIZE 1u
+#define SW_SIG_NEEDS_TLS_VERSION 2u
+uint32_t sw_sig_engine_needs(const sw_sig_engine *e);
 /* Copies the xbits a running engine holds into its replacement, so a
  * reload does not forget which hosts were marked (bits set by workers
  * still on the old engine after this point are lost). */

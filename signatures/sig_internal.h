@@ -46,6 +46,7 @@ struct sw_sig_engine {
     uint32_t pcre_match_limit;
     uint32_t recursion_limit;
     uint32_t base64_max; /* 0: no rule decodes base64 */
+    uint32_t needs;      /* SW_SIG_NEEDS_* of the rules */
     pthread_mutex_t thr_lock;
     sw_thr_entry *thr;
     uint32_t thr_cap;
